@@ -1,0 +1,14 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+from mmvidseg.utils.setup_env import import_mmdet_packages
+
+import_mmdet_packages()  # mmdet classes must be registered before ours resolve
+
+from .backbones import *  # noqa: F401,F403,E402
+from .data_preprocessors import *  # noqa: F401,F403,E402
+from .heads import *  # noqa: F401,F403,E402
+from .layers import *  # noqa: F401,F403,E402
+from .losses import *  # noqa: F401,F403,E402
+from .necks import *  # noqa: F401,F403,E402
+from .segmentors import *  # noqa: F401,F403,E402
+from .task_modules import *  # noqa: F401,F403,E402
+from .trackers import *  # noqa: F401,F403,E402

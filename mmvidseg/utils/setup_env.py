@@ -1,0 +1,53 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+import datetime
+import importlib
+import warnings
+
+from mmengine import DefaultScope
+
+# mmdet subpackages whose classes mmvidseg configs use unprefixed. The parent
+# walk of a child registry does not import the parent's ``locations``, so we
+# import them whenever a mmvidseg location module is imported.
+MMDET_PACKAGES = ('mmdet.models', 'mmdet.datasets', 'mmdet.evaluation',
+                  'mmdet.engine', 'mmdet.visualization')
+MMVIDSEG_PACKAGES = ('mmvidseg.datasets', 'mmvidseg.engine',
+                     'mmvidseg.evaluation', 'mmvidseg.models',
+                     'mmvidseg.visualization')
+
+
+def import_mmdet_packages() -> None:
+    """Import the mmdet subpackages that register the classes we build on."""
+    for name in MMDET_PACKAGES:
+        importlib.import_module(name)
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Register all modules of mmdet and mmvidseg into their registries.
+
+    Args:
+        init_default_scope (bool): Whether to set the default scope to
+            ``'mmvidseg'`` (as ``default_scope='mmvidseg'`` in a config does
+            for the Runner). Defaults to True.
+    """
+    import_mmdet_packages()
+    for name in MMVIDSEG_PACKAGES:
+        importlib.import_module(name)
+    from mmvidseg.utils.checkpoint import patch_checkpoint_loading
+    patch_checkpoint_loading()
+
+    if init_default_scope:
+        never_created = DefaultScope.get_current_instance() is None \
+            or not DefaultScope.check_instance_created('mmvidseg')
+        if never_created:
+            DefaultScope.get_instance('mmvidseg', scope_name='mmvidseg')
+            return
+        current_scope = DefaultScope.get_current_instance()
+        if current_scope.scope_name != 'mmvidseg':
+            warnings.warn('The current default scope '
+                          f'"{current_scope.scope_name}" is not "mmvidseg", '
+                          '`register_all_modules` will force the current '
+                          'default scope to be "mmvidseg". If this is not '
+                          'expected, please set `init_default_scope=False`.')
+            # avoid name conflict
+            new_instance_name = f'mmvidseg-{datetime.datetime.now()}'
+            DefaultScope.get_instance(new_instance_name, scope_name='mmvidseg')

@@ -1,0 +1,204 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+"""Draw video segmentation tracks on frames and write mp4 / gif files."""
+import os
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+import cv2
+import numpy as np
+
+from mmvidseg.registry import VISUALIZERS
+
+
+def track_color(track_id: int) -> tuple:
+    """A stable, saturated BGR colour for a track id (same id, same colour)."""
+    rng = np.random.RandomState((int(track_id) * 7919 + 17) % (2**31))
+    hue = rng.randint(0, 180)
+    hsv = np.uint8([[[hue, 200 + rng.randint(0, 56), 230]]])
+    return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0])
+
+
+def _to_numpy(x):
+    if x is None:
+        return None
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    elif hasattr(x, 'to_ndarray'):  # mmdet BitmapMasks
+        x = x.to_ndarray()
+    return np.asarray(x)
+
+
+def draw_frame(image: np.ndarray,
+               masks: Optional[np.ndarray] = None,
+               track_ids: Optional[Sequence[int]] = None,
+               labels: Optional[Sequence[int]] = None,
+               scores: Optional[Sequence[float]] = None,
+               class_names: Optional[Sequence[str]] = None,
+               alpha: float = 0.5,
+               frame_text: Optional[str] = None) -> np.ndarray:
+    """Overlay instance masks with their track id, class and score.
+
+    Args:
+        image (np.ndarray): ``(H, W, 3)`` BGR uint8 frame.
+        masks (np.ndarray, optional): ``(K, H, W)`` bool masks.
+        track_ids, labels, scores: per-instance values, length K.
+        class_names: names indexed by label.
+        alpha (float): Mask opacity.
+        frame_text (str, optional): Text for the top-left corner.
+
+    Returns:
+        np.ndarray: A new ``(H, W, 3)`` BGR uint8 frame.
+    """
+    out = image.copy()
+    masks = _to_numpy(masks)
+    num = 0 if masks is None else len(masks)
+    if num and masks.shape[1:] != image.shape[:2]:
+        raise ValueError(f'mask size {masks.shape[1:]} differs from the '
+                         f'frame size {image.shape[:2]}')
+    track_ids = list(_to_numpy(track_ids)) if track_ids is not None \
+        else list(range(num))
+    labels = _to_numpy(labels)
+    scores = _to_numpy(scores)
+    scale = max(image.shape[:2]) / 480.0
+    font_scale, thick = max(0.3, 0.45 * scale), max(1, int(round(scale)))
+    for k in range(num):
+        mask = masks[k].astype(bool)
+        if not mask.any():
+            continue
+        color = np.array(track_color(track_ids[k]), dtype=np.float32)
+        out[mask] = (out[mask] * (1 - alpha) + color * alpha).astype(np.uint8)
+        contours, _ = cv2.findContours(
+            mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(out, contours, -1, tuple(int(c) for c in color),
+                         thick)
+        text = f'#{int(track_ids[k])}'
+        if labels is not None:
+            label = int(labels[k])
+            name = class_names[label] if class_names and label < len(
+                class_names) else str(label)
+            text += f' {name}'
+        if scores is not None:
+            text += f' {float(scores[k]):.2f}'
+        ys, xs = np.nonzero(mask)
+        org = (int(xs.min()), max(int(ys.min()) - 3, 10))
+        cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale,
+                    (0, 0, 0), thick + 2, cv2.LINE_AA)
+        cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale,
+                    (255, 255, 255), thick, cv2.LINE_AA)
+    if frame_text:
+        cv2.putText(out, frame_text, (4, int(14 * max(scale, 1))),
+                    cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255),
+                    thick, cv2.LINE_AA)
+    return out
+
+
+def write_video(frames: List[np.ndarray],
+                path: str,
+                fps: float = 5.0,
+                overwrite: bool = True,
+                min_size: int = 0) -> str:
+    """Write BGR frames to ``.mp4`` (OpenCV, mp4v) or ``.gif`` (Pillow).
+
+    Args:
+        frames: ``(H, W, 3)`` BGR uint8 frames, all of one size.
+        path (str): Output file; the extension selects the format.
+        fps (float): Frames per second.
+        overwrite (bool): If False, refuse to replace an existing file.
+        min_size (int): Upscale (nearest) so the short side is at least this.
+
+    Returns:
+        str: ``path``.
+    """
+    if not frames:
+        raise ValueError(f'no frames to write to {path}')
+    if osp.exists(path) and not overwrite:
+        raise FileExistsError(f'{path} exists; pass overwrite=True to '
+                              'replace it')
+    h, w = frames[0].shape[:2]
+    if min_size and min(h, w) < min_size:
+        f = int(np.ceil(min_size / min(h, w)))
+        frames = [
+            cv2.resize(x, (w * f, h * f), interpolation=cv2.INTER_NEAREST)
+            for x in frames
+        ]
+        h, w = h * f, w * f
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    ext = osp.splitext(path)[1].lower()
+    if ext == '.gif':
+        from PIL import Image
+        imgs = [Image.fromarray(x[..., ::-1]) for x in frames]
+        imgs[0].save(
+            path,
+            save_all=True,
+            append_images=imgs[1:],
+            duration=int(1000 / fps),
+            loop=0)
+    elif ext in ('.mp4', '.avi'):
+        fourcc = cv2.VideoWriter_fourcc(*('mp4v' if ext == '.mp4' else
+                                          'MJPG'))
+        writer = cv2.VideoWriter(path, fourcc, fps, (w, h))
+        if not writer.isOpened():
+            raise RuntimeError(f'OpenCV cannot write {path}')
+        for x in frames:
+            if x.shape[:2] != (h, w):
+                raise ValueError(f'all frames must be {h}x{w}, got '
+                                 f'{x.shape[:2]}')
+            writer.write(x)
+        writer.release()
+    else:
+        raise ValueError(f'unknown video format {ext!r} for {path}; use '
+                         '.mp4, .avi or .gif')
+    return path
+
+
+@VISUALIZERS.register_module()
+class VideoVisualizer:
+    """Render a video's tracks: masks, track ids, class names and scores.
+
+    Args:
+        class_names (Sequence[str], optional): Names indexed by label.
+        alpha (float): Mask opacity. Defaults to 0.5.
+        score_thr (float): Instances below this score are not drawn.
+    """
+
+    def __init__(self,
+                 class_names: Optional[Sequence[str]] = None,
+                 alpha: float = 0.5,
+                 score_thr: float = 0.0) -> None:
+        self.class_names = list(class_names) if class_names else None
+        self.alpha = alpha
+        self.score_thr = score_thr
+
+    def draw_video(self, frames: List[np.ndarray],
+                   instances: List[Union[dict, object]]) -> List[np.ndarray]:
+        """Draw one entry of ``instances`` (a dict or mmengine ``InstanceData``
+        with ``masks`` (K, H, W), ``instances_id``, ``labels``, ``scores``) on
+        each frame."""
+        if len(frames) != len(instances):
+            raise ValueError(f'{len(frames)} frames but {len(instances)} '
+                             'per-frame instance sets')
+        out = []
+        for t, (img, inst) in enumerate(zip(frames, instances)):
+            get = inst.get if isinstance(inst, dict) else \
+                (lambda k, i=inst: getattr(i, k, None))
+            masks = _to_numpy(get('masks'))
+            scores = _to_numpy(get('scores'))
+            ids = get('instances_id')
+            labels = get('labels')
+            if masks is not None and scores is not None:
+                keep = scores >= self.score_thr
+                masks, scores = masks[keep], scores[keep]
+                ids = _to_numpy(ids)[keep] if ids is not None else None
+                labels = _to_numpy(labels)[keep] if labels is not None \
+                    else None
+            out.append(
+                draw_frame(
+                    img,
+                    masks,
+                    ids,
+                    labels,
+                    scores,
+                    self.class_names,
+                    self.alpha,
+                    frame_text=f'frame {t}'))
+        return out

@@ -1,0 +1,3 @@
+from .dummy_backbone import DummyResNet
+
+__all__ = ['DummyResNet']

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Idempotent install of the pinned mmvidseg stack into the active Python.
+#
+#   bash tools/install.sh            # install everything that is missing
+#   MMVIDSEG_WITH_OPS=0 bash tools/install.sh   # skip mmvidseg's own C++ ops
+#
+# Order matters: torch (pinned CPU/CUDA build) -> build tools -> mmcv 2.1.0 from
+# source with ops -> mmengine / mmdet / mmseg -> runtime + test requirements ->
+# mmvidseg in editable mode. A second run only checks versions (seconds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+PIP="$PY -m pip install --disable-pip-version-check -q"
+
+have() {  # have <dist> <version>: true if that exact version is installed
+    "$PY" - "$1" "$2" <<'PYEOF' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(0 if version(sys.argv[1]).split('+')[0] == sys.argv[2] else 1)
+PYEOF
+}
+
+step() { echo "[install] $*"; }
+
+have torch 2.13.0 || { step 'torch 2.13.0'; $PIP torch==2.13.0; }
+have setuptools 80.9.0 || "$PY" -c "import setuptools,sys; v=tuple(map(int,setuptools.__version__.split('.')[:2])); sys.exit(0 if (77,0)<=v<(81,0) else 1)" \
+    || { step 'setuptools>=77.0.3,<81 wheel ninja'; $PIP "setuptools>=77.0.3,<81" wheel ninja; }
+"$PY" -c "import wheel, ninja" 2>/dev/null || $PIP wheel ninja
+if ! have mmcv 2.1.0 || ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
+    step 'mmcv 2.1.0 from source with ops (about 15 min on 2 cores the first time; pip caches the wheel)'
+    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} $PIP --no-build-isolation mmcv==2.1.0
+fi
+have mmengine 0.10.7 || { step 'mmengine 0.10.7'; $PIP mmengine==0.10.7; }
+have mmdet 3.3.0 || { step 'mmdet 3.3.0'; $PIP mmdet==3.3.0; }
+have mmsegmentation 1.2.2 || { step 'mmsegmentation 1.2.2'; $PIP mmsegmentation==1.2.2; }
+
+if ! "$PY" - <<'PYEOF' 2>/dev/null
+import sys
+from importlib.metadata import version
+from pathlib import Path
+import re
+for req in ('requirements/runtime.txt', 'requirements/tests.txt'):
+    for line in Path(req).read_text().splitlines():
+        line = line.split('#')[0].strip()
+        if not line:
+            continue
+        name = re.split(r'[<>=!~\[; ]', line)[0]
+        version(name)
+import mmvidseg  # noqa: F401  editable install present
+sys.exit(0)
+PYEOF
+then
+    step 'runtime and test requirements'
+    $PIP -r requirements/runtime.txt -r requirements/tests.txt
+fi
+
+# mmvidseg itself (editable). Rebuilds C++ ops only when sources changed.
+if ! "$PY" -c "import mmvidseg, sys; from pathlib import Path; sys.exit(0 if Path(mmvidseg.__file__).resolve().parent == Path('mmvidseg').resolve() else 1)" 2>/dev/null \
+   || [ -n "$(find mmvidseg/ops -newer .install-stamp \( -name '*.cpp' -o -name '*.cu' -o -name '*.h' \) 2>/dev/null | head -1)" ] \
+   || [ ! -f .install-stamp ]; then
+    step 'mmvidseg (editable)'
+    $PIP --no-build-isolation --no-deps -e .
+    touch .install-stamp
+fi
+"$PY" -c "import mmvidseg; print('[install] ok: mmvidseg', mmvidseg.__version__)"

@@ -1,0 +1,115 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+"""Write a YouTube-VIS / OVIS CodaLab submission, and score it when ground
+truth is available.
+
+    python tools/test_vis.py CONFIG CHECKPOINT [--out-dir DIR] [--gt GT.json]
+        [--show-dir DIR]
+
+Writes ``DIR/results.json`` and ``DIR/submission_file.zip`` (``results.json``
+at the zip root, as the CodaLab servers expect). With ``--gt`` (an official
+JSON *with* annotations, e.g. a held-out valid file) or a config whose
+evaluator has an ``ann_file``, it also prints AP / AR. ``--show-dir`` renders
+the predicted tracks of the first ``--max-show`` videos to mp4 / gif.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmvidseg.utils import register_all_modules
+from mmvidseg.utils.config_utils import adapt_dist_backend, default_work_dir
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='YouTube-VIS / OVIS submission files (+ local AP)')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file or URL')
+    parser.add_argument(
+        '--out-dir', help='where results.json and submission_file.zip go '
+        '(default: <work_dir>/submission)')
+    parser.add_argument(
+        '--gt', help='official JSON with annotations to score against')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help='replace an existing results.json in --out-dir')
+    parser.add_argument('--show-dir', help='render predicted tracks here')
+    parser.add_argument(
+        '--show-format', nargs='+', default=['mp4', 'gif'],
+        choices=['mp4', 'gif'])
+    parser.add_argument('--max-show', type=int, default=4)
+    parser.add_argument('--show-score-thr', type=float, default=0.3)
+    parser.add_argument('--work-dir', help='where logs go')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = default_work_dir(cfg, args.config, args.work_dir)
+    adapt_dist_backend(cfg)
+    cfg.load_from = args.checkpoint
+
+    out_dir = args.out_dir or osp.join(cfg.work_dir, 'submission')
+    results = osp.join(out_dir, 'results.json')
+    if osp.exists(results) and not args.overwrite:
+        raise FileExistsError(
+            f'{results} exists; pass --overwrite to replace it or choose '
+            'another --out-dir')
+    evaluator = cfg.test_evaluator
+    if isinstance(evaluator, (list, tuple)):
+        raise ValueError('test_vis.py expects a single YouTubeVISMetric '
+                         'test_evaluator')
+    gt = args.gt or evaluator.get('ann_file')
+    cfg.test_evaluator = dict(
+        evaluator,
+        type='YouTubeVISMetric',
+        outfile_prefix=out_dir,
+        ann_file=gt,
+        format_only=gt is None)
+    if args.show_dir:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(
+                type='VideoRenderHook',
+                out_dir=args.show_dir,
+                formats=args.show_format,
+                max_videos=args.max_show,
+                score_thr=args.show_score_thr,
+                min_size=256)
+        ]
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    print(f'Submission: {results}')
+    print(f'CodaLab zip: {osp.join(out_dir, "submission_file.zip")}')
+    if gt is not None:
+        scores = {k: float(v) for k, v in metrics.items()
+                  if isinstance(v, (int, float))}
+        with open(osp.join(out_dir, 'metrics.json'), 'w') as f:
+            json.dump(dict(ground_truth=gt, **scores), f, indent=2)
+        print(f'Scored against {gt}: ' +
+              ', '.join(f'{k}={v:.4f}' for k, v in scores.items()))
+        print(f'Metrics: {osp.join(out_dir, "metrics.json")}')
+    if args.show_dir:
+        print(f'Rendered videos: {args.show_dir}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
