@@ -47,7 +47,11 @@ def main():
         args.data_root, '--preset', args.preset
     ])
     t_data = time.time()
-    opts = [f'train_dataloader.dataset.data_root={args.data_root}/youtube_vis/']
+    # validation happens once, in test_vis.py below
+    opts = [
+        f'train_dataloader.dataset.data_root={args.data_root}/youtube_vis/',
+        'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None'
+    ]
     if args.max_iters:
         opts += [
             f'train_cfg.max_iters={args.max_iters}',

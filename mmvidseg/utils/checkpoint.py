@@ -9,8 +9,9 @@ holds objects the restricted unpickler refuses (numpy scalars and arrays in
 
 The fix here keeps ``weights_only=True`` and adds a short allow-list of
 *data-only* globals to torch's safe globals: numpy's array / scalar / dtype
-reconstructors and mmengine's ``HistoryBuffer`` (a class holding two numpy
-arrays). Anything else in a pickle is still refused, now with a message that
+reconstructors, mmengine's ``HistoryBuffer`` (a class holding two numpy
+arrays) and a restricted ``getattr`` that only resolves ``HistoryBuffer``'s
+statistics methods (how pickle stores them). Anything else in a pickle is still refused, now with a message that
 names the file, the global and what to do. Loading a file one trusts fully is
 possible by passing ``weights_only=False`` explicitly to
 :func:`load_checkpoint_file` (never done implicitly).
@@ -44,8 +45,26 @@ def safe_globals() -> List[Any]:
         np.complex64, np.complex128, np.str_)]
     return [
         HistoryBuffer, scalar, _reconstruct, np.ndarray, np.dtype,
-        *dtype_classes
+        *dtype_classes, (_history_buffer_getattr, 'builtins.getattr')
     ]
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """The only ``getattr`` a checkpoint may pickle.
+
+    ``HistoryBuffer`` instances keep their statistics methods
+    (``HistoryBuffer.mean`` ...) in a dict, which pickle stores as
+    ``getattr(HistoryBuffer, 'mean')``. This stand-in for ``builtins.getattr``
+    resolves exactly that: public methods of ``HistoryBuffer``, nothing else.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and isinstance(name, str) and \
+            not name.startswith('_') and \
+            callable(getattr(HistoryBuffer, name, None)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'Unsupported global: GLOBAL builtins.getattr applied to {obj!r}, '
+        f'{name!r} (only HistoryBuffer statistics methods are allowed)')
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):

@@ -18,26 +18,30 @@ def _build(root, ann_file='train.json', split='train', **kwargs):
         **kwargs)
 
 
+def _videos(ds):
+    return [ds.get_data_info(i) for i in range(len(ds))]
+
+
 def test_reads_official_json(toy_ytvis_root):
     raw = json.loads((toy_ytvis_root / 'train.json').read_text())
     ds = _build(toy_ytvis_root)
     assert ds.metainfo['classes'] == tuple(THING_CLASSES)
     videos = {v['id']: v for v in raw['videos']}
     # every kept video, every kept frame has at least one instance
-    for item in ds.data_list:
+    for item in _videos(ds):
         assert item['video_length'] == len(item['images']) >= 1
         for frame in item['images']:
             assert frame['instances']
             assert frame['file_name'] in videos[item['video_id']]['file_names']
     # instance ids are the official annotation ids, >= 1
     ann_ids = {a['id'] for a in raw['annotations']}
-    seen = {i['instance_id'] for item in ds.data_list
+    seen = {i['instance_id'] for item in _videos(ds)
             for f in item['images'] for i in f['instances']}
     assert seen <= ann_ids and min(seen) >= 1
     # boxes are xyxy and match the official xywh of the first annotation
     ann = raw['annotations'][0]
     t = next(i for i, b in enumerate(ann['bboxes']) if b is not None)
-    item = next(v for v in ds.data_list if v['video_id'] == ann['video_id'])
+    item = next(v for v in _videos(ds) if v['video_id'] == ann['video_id'])
     frame = next(f for f in item['images'] if f['frame_id'] == t)
     inst = next(i for i in frame['instances'] if i['instance_id'] == ann['id'])
     x, y, w, h = ann['bboxes'][t]
@@ -49,9 +53,9 @@ def test_test_mode_keeps_all_frames(toy_ytvis_root):
     raw = json.loads((toy_ytvis_root / 'valid.json').read_text())
     ds = _build(toy_ytvis_root, 'valid.json', 'valid', test_mode=True)
     assert len(ds) == len(raw['videos'])
-    assert [v['video_length'] for v in ds.data_list] == \
+    assert [v['video_length'] for v in _videos(ds)] == \
         [v['length'] for v in raw['videos']]
-    assert all(not f['instances'] for v in ds.data_list for f in v['images'])
+    assert all(not f['instances'] for v in _videos(ds) for f in v['images'])
 
 
 def test_training_file_without_annotations_fails(toy_ytvis_root):
@@ -122,7 +126,7 @@ def test_missing_image_file(broken):
 
 def test_short_videos_are_skipped(toy_ytvis_root):
     ds = _build(toy_ytvis_root, min_clip_frames=1)
-    longest = max(v['video_length'] for v in ds.data_list)
+    longest = max(v['video_length'] for v in _videos(ds))
     ds2 = _build(toy_ytvis_root, min_clip_frames=longest)
     assert 0 < len(ds2) <= len(ds)
     assert all(v['video_length'] >= longest for v in ds2.data_list)
@@ -132,6 +136,6 @@ def test_short_videos_are_skipped(toy_ytvis_root):
 
 def test_class_subset_skips_other_categories(toy_ytvis_root):
     ds = _build(toy_ytvis_root, metainfo=dict(classes=(THING_CLASSES[1], )))
-    labels = {i['bbox_label'] for v in ds.data_list for f in v['images']
+    labels = {i['bbox_label'] for v in _videos(ds) for f in v['images']
               for i in f['instances']}
     assert labels == {0}

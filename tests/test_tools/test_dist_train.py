@@ -31,7 +31,8 @@ def test_dist_train_two_cpu_processes(toy_ytvis_root, tmp_path):
         f'train_dataloader.dataset.data_root={toy_ytvis_root}/',
         'train_dataloader.batch_size=1', 'train_cfg.max_iters=3',
         'train_cfg.val_interval=1000', 'default_hooks.logger.interval=1',
-        'default_hooks.checkpoint.interval=3', 'param_scheduler=[]'
+        'default_hooks.checkpoint.interval=3', 'param_scheduler=[]', 'val_cfg=None', 'val_dataloader=None',
+        'val_evaluator=None'
     ]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True,
                           text=True, timeout=600)

@@ -28,7 +28,8 @@ def trained(toy_ytvis_root, tmp_path_factory):
         'tools/train.py', TOY_CONFIG, '--work-dir', str(work),
         '--cfg-options', f'train_dataloader.dataset.data_root={toy_ytvis_root}/',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=100',
-        'default_hooks.checkpoint.interval=2', 'param_scheduler=[]'
+        'default_hooks.checkpoint.interval=2', 'param_scheduler=[]', 'val_cfg=None', 'val_dataloader=None',
+        'val_evaluator=None'
     ])
     return work, osp.join(work, 'iter_2.pth')
 

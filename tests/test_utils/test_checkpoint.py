@@ -89,3 +89,18 @@ def test_http_checkpoint_from_local_server(tmp_path, monkeypatch):
         assert torch.equal(other.weight, model.weight)
     finally:
         server.shutdown()
+
+
+class _SneakyGetattr:
+    """Pickles as ``getattr(HistoryBuffer, '__init__')``."""
+
+    def __reduce__(self):
+        from mmengine.logging import HistoryBuffer
+        return getattr, (HistoryBuffer, '__init__')
+
+
+def test_getattr_is_restricted_to_history_buffer_methods(tmp_path):
+    path = str(tmp_path / 'sneaky.pth')
+    torch.save(dict(state_dict={}, x=_SneakyGetattr()), path)
+    with pytest.raises(Exception, match='getattr'):
+        load_checkpoint_file(path)

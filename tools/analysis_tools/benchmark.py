@@ -45,13 +45,8 @@ def _peak_rss_mb() -> float:
 def benchmark(model, shape, mode: str, repeat: int, device: str) -> dict:
     t, h, w = shape
     num_classes = getattr(model, 'num_classes', None) or 1
-    data = dict(
-        zip(('inputs', 'data_samples'),
-            zip(*[(d['inputs'], d['data_samples']) for d in
-                  demo_track_inputs(1, t, image_shapes=(3, h, w),
-                                    num_items=[2], num_classes=num_classes,
-                                    with_mask=True)])))
-    data = {k: list(v) for k, v in data.items()}
+    data = demo_track_inputs(1, t, image_shapes=(3, h, w), num_items=[2],
+                             num_classes=num_classes, with_mask=True)
     for sample in data['data_samples']:
         for i, frame in enumerate(sample):
             frame.set_metainfo(dict(video_id=0, video_length=t, frame_id=i,

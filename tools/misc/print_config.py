@@ -22,6 +22,10 @@ def main():
         cfg.merge_from_dict(args.cfg_options)
     print(f'Config:\n{cfg.pretty_text}')
     if args.save_path is not None:
+        import os.path as osp
+        if osp.exists(args.save_path):
+            raise FileExistsError(f'{args.save_path} exists; choose another '
+                                  '--save-path')
         cfg.dump(args.save_path)
         print(f'Saved to {args.save_path}')
 

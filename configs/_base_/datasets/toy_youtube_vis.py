@@ -53,5 +53,5 @@ val_evaluator = dict(
     ann_file=data_root + 'valid_gt.json',
     outfile_prefix='./work_dirs/toy_youtube_vis_results',
     format_only=False,
-    dataset_version=None)
+    dataset_version='2019')  # only '2022' changes the scoring (short/long)
 test_evaluator = val_evaluator

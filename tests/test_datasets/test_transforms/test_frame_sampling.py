@@ -64,28 +64,41 @@ def test_bad_arguments():
         VideoClipSample(num_frames=0)
 
 
-def test_clip_consistent_resize_and_flip():
-    """RandomResize (range mode) and RandomFlip draw once per clip."""
+RESIZE_MODES = [
+    # TeViT's default 'range' mode: long edge 640-960, short edge 360-480
+    dict(type='RandomResize', scale=[(640, 360), (960, 480)],
+         keep_ratio=True),
+    # TeViT's "mstrain" 'value' mode: one of the listed scales
+    dict(type='RandomChoiceResize', scales=[(640, 360), (960, 480)],
+         keep_ratio=True),
+]
+
+
+@pytest.mark.parametrize('resize', RESIZE_MODES,
+                         ids=['range', 'value'])
+def test_clip_consistent_resize_flip_crop(resize):
+    """Resize, flip and crop parameters are drawn once per clip."""
     from mmvidseg.utils import register_all_modules
     register_all_modules()
     from mmvidseg.registry import TRANSFORMS
     pipe = TransformBroadcaster(
         share_random_params=True,
         transforms=[
-            TRANSFORMS.build(
-                dict(type='RandomResize', scale=[(640, 360), (960, 480)],
-                     keep_ratio=True)),
+            TRANSFORMS.build(resize),
             TRANSFORMS.build(dict(type='RandomFlip', prob=0.5)),
+            TRANSFORMS.build(dict(type='RandomCrop', crop_size=(0.8, 0.8),
+                                  crop_type='relative_range')),
         ])
     random.seed(0)
     np.random.seed(0)
     shapes, flips = set(), set()
     for _ in range(12):
-        imgs = [np.random.randint(0, 255, (90, 160, 3), np.uint8)
-                for _ in range(4)]
+        base = np.random.randint(0, 255, (90, 160, 3), np.uint8)
+        imgs = [base.copy() for _ in range(4)]  # identical frames ...
         out = pipe(dict(img=imgs, img_shape=[(90, 160)] * 4,
                         ori_shape=[(90, 160)] * 4))
-        assert len({tuple(i.shape) for i in out['img']}) == 1
+        # ... stay identical: same scale, same flip, same crop window
+        assert all(np.array_equal(out['img'][0], x) for x in out['img'])
         assert len(set(out['flip'])) == 1
         shapes.add(out['img'][0].shape)
         flips.add(out['flip'][0])

@@ -1,0 +1,49 @@
+// Copyright (c) mmvidseg contributors. All rights reserved.
+// Python bindings of mmvidseg.ops._ext (see mmvidseg/ops/__init__.py).
+#include <torch/extension.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ms_deform_attn.h"
+
+namespace {
+
+bool compiled_with_openmp() {
+#ifdef _OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool compiled_with_cuda() {
+#ifdef WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.doc() = "mmvidseg compiled ops";
+  m.def("ms_deform_attn_forward", &mmvidseg::ms_deform_attn_cpu_forward,
+        "Multi-scale deformable attention forward (CPU). Returns output "
+        "(bs, num_queries, num_heads * head_dims).",
+        py::arg("value"), py::arg("spatial_shapes"),
+        py::arg("level_start_index"), py::arg("sampling_loc"),
+        py::arg("attn_weight"));
+  m.def("ms_deform_attn_backward", &mmvidseg::ms_deform_attn_cpu_backward,
+        "Multi-scale deformable attention backward (CPU). Returns "
+        "[grad_value, grad_sampling_loc, grad_attn_weight].",
+        py::arg("value"), py::arg("spatial_shapes"),
+        py::arg("level_start_index"), py::arg("sampling_loc"),
+        py::arg("attn_weight"), py::arg("grad_output"));
+  m.def("compiled_with_openmp", &compiled_with_openmp,
+        "Whether the extension was compiled with OpenMP.");
+  m.def("compiled_with_cuda", &compiled_with_cuda,
+        "Whether the extension was compiled with CUDA sources.");
+}
