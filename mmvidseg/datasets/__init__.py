@@ -8,3 +8,6 @@ from .transforms import *  # noqa: F401,F403,E402
 from .youtube_vis import (OVIS_CLASSES, YTVIS_2019_CLASSES,  # noqa: E402
                           YTVIS_2021_CLASSES, AnnotationError, OVISDataset,
                           YouTubeVISDataset)
+from .davis import DAVISDataset  # noqa: F401,E402
+from .kitti_mots import KITTIMOTSDataset  # noqa: F401,E402
+from .stemseg_json import StemSegJSONDataset  # noqa: F401,E402

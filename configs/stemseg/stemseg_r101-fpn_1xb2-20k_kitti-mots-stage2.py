@@ -1,0 +1,21 @@
+# STEm-Seg KITTI-MOTS stage 2 (sabarim/STEm-Seg:
+# stemseg/config/kitti_mots_2.yaml): 20k steps at constant lr, MIN_DIM 736 /
+# MAX_DIM 1792 (inference: --max_dim 1948); this is the layout of
+# kitti_mots.pth.
+_base_ = './stemseg_r101-fpn_1xb2-80k_kitti-mots-stage1.py'
+max_iters = 2 * 20000
+param_scheduler = []  # LR_DECAY_TYPE: none
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+load_from = None  # the stage-1 checkpoint
+_train_transforms = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadTrackAnnotations', with_mask=True),
+    dict(type='Resize', scale=(1792, 736), keep_ratio=True),
+]
+train_dataloader = dict(
+    dataset=dict(pipeline=[
+        dict(type='VideoClipSample', num_frames=8, mode='consecutive'),
+        dict(type='TransformBroadcaster', share_random_params=True,
+             transforms=_train_transforms),
+        dict(type='PackTrackInputs')
+    ]))

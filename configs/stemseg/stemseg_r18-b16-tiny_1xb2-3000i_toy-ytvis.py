@@ -1,0 +1,103 @@
+# A tiny STEm-Seg that learns the embedded toy data on 2 CPU cores:
+# ResNet-18 with 16 base channels from scratch (trainable BN instead of the
+# frozen, pretrained one), 32-channel FPN and decoders, 4-frame clips,
+# AdamW instead of the reference's SGD (faster from scratch). Same losses,
+# clustering and stitching as the full model.
+_base_ = [
+    '../_base_/datasets/toy_youtube_vis.py', '../_base_/default_runtime.py'
+]
+num_frames = 4
+num_classes = 3
+ch = 32
+decoder = dict(
+    in_channels=ch,
+    inter_channels=(ch, ch, ch, ch),
+    num_frames=num_frames,
+    norm_cfg=dict(type='GN', num_groups=8))
+model = dict(
+    type='STEmSeg',
+    data_preprocessor=dict(
+        type='TrackDataPreprocessor',
+        mean=[103.53, 116.28, 123.675],
+        std=[57.375, 57.12, 58.395],
+        bgr_to_rgb=False,
+        pad_size_divisor=32,
+        pad_mask=True),
+    backbone=dict(
+        type='ResNet',
+        depth=18,
+        base_channels=16,
+        num_stages=4,
+        out_indices=(0, 1, 2, 3),
+        frozen_stages=-1,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        style='caffe',
+        init_cfg=None),
+    neck=dict(
+        type='FPN',
+        in_channels=[16, 32, 64, 128],
+        out_channels=ch,
+        num_outs=4,
+        upsample_cfg=dict(mode='bilinear', align_corners=False)),
+    embedding_head=dict(
+        type='StemSegEmbeddingHead',
+        embedding_mode='xyff',
+        seediness_output=True,
+        **decoder),
+    embedding_loss=dict(type='StemSegEmbeddingLoss', embedding_mode='xyff'),
+    semseg_head=dict(
+        type='StemSegSemsegHead',
+        num_classes=num_classes,
+        foreground_channel=True,
+        **decoder),
+    semseg_loss=dict(type='StemSegSemsegLoss'),
+    test_cfg=dict(
+        clip_overlap=2,
+        min_seediness_prob=0.5,
+        max_instances=10,
+        max_tracks=10,
+        resize_embeddings=False),
+    init_cfg=None)
+
+train_pipeline = [
+    dict(type='VideoClipSample', num_frames=num_frames, mode='consecutive'),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+            dict(type='RandomFlip', prob=0.5),
+        ]),
+    dict(type='PackTrackInputs')
+]
+train_dataloader = dict(
+    batch_size=2, dataset=dict(pipeline=train_pipeline))
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
+    clip_grad=dict(max_norm=10.0, norm_type=2))
+max_iters = 3000
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=100),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_iters,
+        by_epoch=False,
+        milestones=[2400],
+        gamma=0.1)
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=100),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, save_last=True,
+        interval=max_iters))
+randomness = dict(seed=0)

@@ -1,0 +1,187 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+"""Helpers shared by the DAVIS, KITTI-MOTS and STEm-Seg JSON datasets.
+
+Items follow mmdet's ``BaseVideoDataset``: one dict per video
+``{video_id, video_name, video_length, images: [frame info]}``, each frame
+info with ``img_path``, ``img_id``, ``frame_id``, ``video_id``,
+``video_name`` (frame-level too, so that ``PackTrackInputs(meta_keys=
+('video_name', ))`` hands it to the metrics in test mode), ``height``,
+``width`` and ``instances`` = ``[{bbox (xyxy), bbox_label, mask,
+instance_id, ignore_flag}]``.
+"""
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+MASK_FORMATS = ('rle', 'bitmap')
+
+
+class DatasetFormatError(ValueError):
+    """A dataset file is malformed; the message names file, sequence, frame."""
+
+
+def encode_mask(mask: np.ndarray) -> dict:
+    """Binary (H, W) mask -> compressed COCO RLE with ``counts`` as str."""
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle['counts'] = rle['counts'].decode('utf-8')
+    return rle
+
+
+def decode_counts(counts: str, height: int, width: int) -> np.ndarray:
+    """RLE ``counts`` string + size -> (H, W) uint8 mask."""
+    return mask_utils.decode(
+        dict(size=[height, width], counts=counts.encode('utf-8')))
+
+
+def rle_bbox(rle: dict) -> Optional[List[float]]:
+    """xyxy box of an RLE, or None when the mask is empty."""
+    x, y, w, h = (float(v) for v in mask_utils.toBbox(rle))
+    if w < 1 or h < 1:
+        return None
+    return [x, y, x + w, y + h]
+
+
+def make_instance(rle: dict, label: int, instance_id: int, ignore: bool,
+                  mask_format: str) -> Optional[dict]:
+    """Instance dict for ``instances``; None for an empty mask."""
+    box = rle_bbox(rle)
+    if box is None:
+        return None
+    mask = rle if mask_format == 'rle' else mask_utils.decode(
+        dict(size=rle['size'], counts=rle['counts'].encode('utf-8')))
+    return dict(bbox=box, bbox_label=int(label), mask=mask,
+                instance_id=int(instance_id), ignore_flag=int(ignore))
+
+
+def check_mask_format(mask_format: str) -> None:
+    if mask_format not in MASK_FORMATS:
+        raise ValueError(f'mask_format must be one of {MASK_FORMATS}, got '
+                         f'{mask_format!r}')
+
+
+def split_at_gaps(is_empty: Sequence[bool],
+                  gap: int) -> List[List[int]]:
+    """Frame indices of the pieces of a sequence split at empty-frame gaps.
+
+    Re-implements the splitting of ``MOTSDataLoader.__init__``
+    (``sabarim/STEm-Seg: stemseg/data/mots_data_loader.py``): empty frames are
+    dropped; once ``gap`` consecutive empty frames have been seen, the frames
+    collected so far form one piece. Shorter runs of empty frames are dropped
+    without splitting.
+
+    Args:
+        is_empty (Sequence[bool]): Per frame, whether it has no (non-ignore)
+            instance.
+        gap (int): Run length that splits (6 in the reference).
+
+    Returns:
+        list[list[int]]: Non-empty pieces, in order.
+    """
+    pieces, current, run = [], [], 0
+    for t, empty in enumerate(is_empty):
+        if empty:
+            run += 1
+            if run == gap and current:
+                pieces.append(current)
+                current = []
+        else:
+            run = 0
+            current.append(t)
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def split_video(video: dict, gap: int, new_id: Callable[[], int],
+                relabel: Callable[[str, int], int]) -> List[dict]:
+    """Split one video item with :func:`split_at_gaps`.
+
+    Pieces are named ``<video_name>_<k>`` (k from 1, as the reference) and
+    get fresh ``video_id`` s from ``new_id()``; ``relabel(piece_name,
+    instance_id)`` gives the instance ids of the piece (kept unique over the
+    dataset).
+    """
+    frames = video['images']
+    empty = [
+        not any(i['ignore_flag'] == 0 for i in f['instances']) for f in frames
+    ]
+    out = []
+    for k, idx in enumerate(split_at_gaps(empty, gap), 1):
+        name = f"{video['video_name']}_{k}"
+        vid = new_id()
+        images = []
+        for frame_id, t in enumerate(idx):
+            f = dict(frames[t], frame_id=frame_id, video_id=vid,
+                     video_name=name, img_id=vid * 100000 + frame_id)
+            f['instances'] = [
+                dict(i, instance_id=relabel(name, i['instance_id']))
+                for i in frames[t]['instances']
+            ]
+            images.append(f)
+        out.append(dict(video_id=vid, video_name=name,
+                        video_length=len(images), images=images))
+    return out
+
+
+class InstanceIdMap:
+    """Dataset-wide instance ids (>= 1) for (video name, local id) pairs."""
+
+    def __init__(self) -> None:
+        self._ids: Dict[Tuple[str, int], int] = {}
+
+    def __call__(self, video: str, local_id: int) -> int:
+        key = (video, int(local_id))
+        if key not in self._ids:
+            self._ids[key] = len(self._ids) + 1
+        return self._ids[key]
+
+
+def drop_empty_frames(videos: List[dict], min_frames: int) -> List[dict]:
+    """Training filter: drop frames without a non-ignore instance and then
+    videos with fewer than ``min_frames`` frames (frame ids are kept)."""
+    kept = []
+    for video in videos:
+        frames = [
+            f for f in video['images']
+            if any(i['ignore_flag'] == 0 for i in f['instances'])
+        ]
+        if len(frames) >= min_frames:
+            kept.append(dict(video, images=frames, video_length=len(frames)))
+    return kept
+
+
+def check_rle_counts(counts: str, height: int, width: int,
+                     where: str) -> None:
+    """Check that a compressed RLE string covers exactly ``height * width``
+    pixels (pycocotools decodes a corrupt string without complaint).
+
+    Decodes the run lengths as ``rleFrString`` of pycocotools'
+    ``maskApi.c``.
+
+    Raises:
+        DatasetFormatError: naming ``where``.
+    """
+    runs: List[int] = []
+    p, n = 0, len(counts)
+    while p < n:
+        x, k, more = 0, 0, True
+        while more:
+            if p >= n:
+                raise DatasetFormatError(f'{where}: truncated RLE counts')
+            c = ord(counts[p]) - 48
+            x |= (c & 0x1f) << (5 * k)
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if not more and c & 0x10:
+                x |= -1 << (5 * k)
+        if len(runs) > 2:
+            x += runs[-2]
+        runs.append(x)
+    if any(r < 0 for r in runs) or sum(runs) != height * width:
+        raise DatasetFormatError(
+            f'{where}: RLE counts cover {sum(runs)} pixels (runs '
+            f'{"valid" if min(runs, default=0) >= 0 else "negative"}), the '
+            f'size {height}x{width} needs {height * width}; the mask string '
+            'is corrupt or the size is wrong')

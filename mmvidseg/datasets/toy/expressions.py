@@ -1,0 +1,62 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+"""Referring expressions that identify one object of a toy video.
+
+Attributes an expression may use: colour (unique within a video by
+construction), class, and dominant motion direction. Each object gets
+
+1. the full description, ``'the red square moving left'``, and
+2. the shortest description that is still unique in its video, chosen in
+   the order ``'the square'``, ``'the square moving left'``,
+   ``'the red square'`` (skipped when equal to the full one).
+
+Both are checked against every other object of the video.
+"""
+from typing import Callable, List
+
+from .scene import ToyObject, ToyVideo
+
+_Template = Callable[[ToyObject], str]
+_SHORT_TEMPLATES: List[_Template] = [
+    lambda o: f'the {o.class_name}',
+    lambda o: f'the {o.class_name} moving {o.direction}',
+    lambda o: f'the {o.colour} {o.class_name}',
+]
+
+
+def _full(obj: ToyObject) -> str:
+    return f'the {obj.colour} {obj.class_name} moving {obj.direction}'
+
+
+def _matches(template: _Template, obj: ToyObject, other: ToyObject) -> bool:
+    return template(obj) == template(other)
+
+
+def add_expressions(video: ToyVideo) -> None:
+    """Fill ``obj.expressions`` of every object of ``video`` (in place)."""
+    for obj in video.objects:
+        others = [o for o in video.objects if o is not obj]
+        expressions = [_full(obj)]
+        for template in _SHORT_TEMPLATES:
+            if not any(_matches(template, obj, o) for o in others):
+                short = template(obj)
+                if short not in expressions:
+                    expressions.append(short)
+                break
+        for expression in expressions:
+            referents = [o for o in video.objects if _refers(expression, o)]
+            if referents != [obj]:
+                raise AssertionError(
+                    f'expression {expression!r} of video {video.name} is '
+                    f'ambiguous: {len(referents)} objects match')
+        obj.expressions = expressions
+
+
+def _refers(expression: str, obj: ToyObject) -> bool:
+    """Whether ``obj`` fits ``expression`` (every word it states holds)."""
+    words = expression.split()
+    if obj.class_name not in words:
+        return False
+    if 'moving' in words and words[words.index('moving') + 1] != obj.direction:
+        return False
+    colour = words[1] if words[2:3] and words[2] == obj.class_name else None
+    return colour is None or colour == obj.colour

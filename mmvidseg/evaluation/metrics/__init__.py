@@ -1,0 +1,7 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+from .youtube_vis_metric import YouTubeVISMetric  # noqa: F401,E402
+from .burst_hota_metric import HOTAMetric  # noqa: F401,E402
+from .kitti_mots_metric import KITTIMOTSMetric  # noqa: F401,E402
+from .stq_metric import STQMetric  # noqa: F401,E402
+from .vpq_metric import VPQMetric  # noqa: F401,E402
+from .davis_metric import DAVISMetric  # noqa: F401,E402

@@ -1,0 +1,3 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+from .msgshift import MsgShifT  # noqa: F401
+from .stemseg_frozen_bn import StemSegFrozenBN  # noqa: F401

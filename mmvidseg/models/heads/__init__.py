@@ -1,0 +1,5 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+from .stqi_head import STQIHead  # noqa: F401
+from .tevit_roi_head import TeViTRoIHead  # noqa: F401
+from .stemseg_decoders import (StemSegEmbeddingHead,  # noqa: F401
+                               StemSegSemsegHead, StemSegSeedinessHead)

@@ -1,0 +1,3 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+from .stemseg_losses import (StemSegEmbeddingLoss,  # noqa: F401
+                             StemSegSemsegLoss)

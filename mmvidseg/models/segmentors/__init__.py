@@ -1,0 +1,3 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+from .tevit import TeViT  # noqa: F401
+from .stemseg import STEmSeg  # noqa: F401

@@ -1,0 +1,1 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.

@@ -1,0 +1,181 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+import copy
+
+import numpy as np
+import pytest
+import torch
+from mmdet.structures import DetDataSample, TrackDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.structures import InstanceData
+
+from mmvidseg.models.task_modules.stemseg_inference import (StemSegTestConfig,
+                                                            run_clips)
+from mmvidseg.registry import MODELS
+from mmvidseg.utils import register_all_modules
+
+register_all_modules()
+
+T = 4
+
+
+def tiny_cfg(semseg=True, **test_cfg):
+    heads = dict(in_channels=16, inter_channels=(16, 16, 8, 8), num_frames=T,
+                 norm_cfg=dict(type='GN', num_groups=4))
+    cfg = dict(
+        type='STEmSeg',
+        backbone=dict(type='ResNet', depth=18, base_channels=16,
+                      out_indices=(0, 1, 2, 3), style='caffe',
+                      norm_cfg=dict(type='StemSegFrozenBN', eps=0.0),
+                      norm_eval=True, init_cfg=None),
+        neck=dict(type='FPN', in_channels=[16, 32, 64, 128], out_channels=16,
+                  num_outs=4,
+                  upsample_cfg=dict(mode='bilinear', align_corners=False)),
+        embedding_head=dict(type='StemSegEmbeddingHead',
+                            embedding_mode='xyff',
+                            seediness_output=semseg, **heads),
+        embedding_loss=dict(type='StemSegEmbeddingLoss',
+                            embedding_mode='xyff'),
+        test_cfg=dict(clip_overlap=2, **test_cfg))
+    if semseg:
+        cfg.update(semseg_head=dict(type='StemSegSemsegHead', num_classes=3,
+                                    **heads),
+                   semseg_loss=dict(type='StemSegSemsegLoss'))
+    else:
+        cfg.update(seediness_head=dict(type='StemSegSeedinessHead', **heads))
+    return cfg
+
+
+def track_sample(num_frames, with_gt=False, h=96, w=96):
+    frames = []
+    for t in range(num_frames):
+        f = DetDataSample(metainfo=dict(
+            img_shape=(h - 4, w - 2), ori_shape=(30, 31), frame_id=t,
+            img_id=t, video_id=0))
+        if with_gt:
+            masks = np.zeros((2, h, w), np.uint8)
+            masks[0, 4:24, 4:28] = 1
+            masks[1, 32 + t:56 + t, 30:60] = 1
+            f.gt_instances = InstanceData(
+                masks=BitmapMasks(masks, h, w),
+                labels=torch.tensor([0, 2]),
+                instances_ids=torch.tensor([7, 9]))
+        frames.append(f)
+    s = TrackDataSample()
+    s.video_data_samples = frames
+    return s
+
+
+def test_loss_backward():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg())
+    losses = model.loss(torch.randn(1, T, 3, 96, 96),
+                        [track_sample(T, with_gt=True)])
+    assert set(losses) == {'loss_lovasz', 'loss_smoothness',
+                           'loss_seediness', 'loss_semseg', 'loss_fg'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert losses['loss_lovasz'] > 0
+    sum(losses.values()).backward()
+    assert model.embedding_head.conv_embedding.weight.grad.abs().sum() > 0
+    # a clip without instances: the embedding losses are 0, no crash
+    empty = track_sample(T, with_gt=True)
+    for f in empty:
+        f.gt_instances = f.gt_instances[:0]
+    losses = model.loss(torch.randn(1, T, 3, 96, 96), [empty])
+    assert losses['loss_lovasz'].item() == 0.
+    with pytest.raises(ValueError, match='num_frames'):
+        model.loss(torch.randn(1, 2, 3, 96, 96), [track_sample(2, True)])
+    with pytest.raises(ValueError, match='multiple of 32'):
+        model.loss(torch.randn(1, T, 3, 90, 96), [track_sample(T, True)])
+
+
+def test_target_masks_downsampling():
+    model = MODELS.build(tiny_cfg())
+    masks = torch.zeros(1, 1, 8, 8, dtype=torch.bool)
+    masks[..., 0:4, 0:4] = True  # covers pixels 1, 2 of the first cell
+    masks[..., 4:6, 4:8] = True  # covers rows 4, 5 only: row 6 is off
+    out = model.downsample_masks(masks)
+    assert out.shape == (1, 1, 2, 2)
+    assert out[0, 0].tolist() == [[True, False], [False, False]]
+
+
+@pytest.mark.parametrize('semseg', [True, False])
+def test_predict_outputs(semseg):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg(semseg, min_seediness_prob=0.0,
+                                  fg_thr=0.0, seediness_fg_thr=0.0))
+    model.eval()
+    res = model.predict(torch.randn(1, 6, 3, 96, 96), [track_sample(6)])
+    frames = list(res[0])
+    assert len(frames) == 6
+    ids = frames[0].pred_track_instances.instances_id
+    assert 1 <= len(ids) <= 10
+    for f in frames:
+        inst = f.pred_track_instances
+        assert inst.masks.shape == (len(ids), 30, 31)
+        assert inst.masks.dtype == torch.bool
+        assert inst.bboxes.shape == (len(ids), 4)
+        assert torch.equal(inst.instances_id, ids)
+        assert inst.scores.max().item() == pytest.approx(1.0)
+        assert int(inst.labels.max()) < (3 if semseg else 1)
+
+
+def test_predict_clustering_impls_agree():
+    torch.manual_seed(1)
+    model = MODELS.build(tiny_cfg(min_seediness_prob=0.0, fg_thr=0.0))
+    model.eval()
+    video = torch.randn(1, 7, 3, 96, 96)
+    out_fast = model.predict(video, [track_sample(7)])
+    model.test_cfg.clustering = 'reference'
+    out_ref = model.predict(video, [track_sample(7)])
+    for a, b in zip(out_fast[0], out_ref[0]):
+        assert torch.equal(a.pred_track_instances.masks,
+                           b.pred_track_instances.masks)
+
+
+@pytest.mark.parametrize('test_cfg', [
+    dict(min_seediness_prob=1.5),  # no seed above the threshold
+    dict(fg_thr=1.0),  # empty foreground
+])
+def test_predict_nothing_found(test_cfg):
+    model = MODELS.build(tiny_cfg(**test_cfg))
+    model.eval()
+    res = model.predict(torch.randn(1, 5, 3, 96, 96), [track_sample(5)])
+    for f in res[0]:
+        inst = f.pred_track_instances
+        assert inst.masks.shape == (0, 30, 31)
+        assert len(inst.scores) == len(inst.labels) == 0
+
+
+def test_short_video_padding():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg(min_seediness_prob=0.0, fg_thr=0.0))
+    model.eval()
+    video = torch.randn(3, 3, 96, 96)
+    cfg = StemSegTestConfig(clip_overlap=2)
+    entries, sem_avg, fg = run_clips(model, video, cfg)
+    assert len(entries) == 1 and entries[0]['frames'] == [0, 1, 2]
+    # the clip is [0, 0, 1, 2]: frame 0 takes the output of its last copy
+    with torch.no_grad():
+        feats = model.extract_feat(video[[0, 0, 1, 2]])
+        emb, sem = model.forward_heads(model.stack_clip(feats, 1, 4))
+    got = entries[0]['embeddings']
+    assert torch.allclose(got[:, 0], emb[0, :4, 1], atol=1e-5)
+    assert torch.allclose(got[:, 2], emb[0, :4, 3], atol=1e-5)
+    # semantic logits are averaged over both copies of frame 0
+    assert torch.allclose(sem_avg[0], sem[0, :, :2].mean(1), atol=1e-5)
+    assert fg.shape == (3, 24, 24)
+    # a single-frame video works end to end
+    res = model.predict(torch.randn(1, 1, 3, 96, 96), [track_sample(1)])
+    assert len(list(res[0])) == 1
+
+
+def test_seediness_source_check():
+    cfg = tiny_cfg(semseg=False)
+    cfg['embedding_head']['seediness_output'] = True
+    with pytest.raises(ValueError, match='seediness'):
+        MODELS.build(cfg)
+    cfg = copy.deepcopy(tiny_cfg())
+    cfg['embedding_loss']['embedding_mode'] = 'xyt'
+    cfg['embedding_loss']['free_dim_stds'] = ()
+    with pytest.raises(ValueError, match='embedding_mode'):
+        MODELS.build(cfg)
