@@ -45,11 +45,16 @@ def _build_dataset(ds_cfg, toy_root):
     if 'data/toy' in data_root:
         ds_cfg['data_root'] = data_root.replace('data/toy', str(toy_root))
         return DATASETS.build(ds_cfg)
-    inner = ds_cfg
-    while 'dataset' in inner:  # wrappers such as RepeatDataset
-        inner = inner['dataset']
-    inner['lazy_init'] = True
+    _set_lazy(ds_cfg)
     return DATASETS.build(ds_cfg)
+
+
+def _set_lazy(ds_cfg):
+    """lazy_init on a dataset and, inside wrappers, on all its parts."""
+    ds_cfg['lazy_init'] = True
+    for d in [ds_cfg.get('dataset')] + list(ds_cfg.get('datasets', [])):
+        if d is not None:
+            _set_lazy(d)
 
 
 @pytest.mark.parametrize('path', CONFIGS,

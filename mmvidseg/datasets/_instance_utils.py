@@ -9,6 +9,7 @@ info with ``img_path``, ``img_id``, ``frame_id``, ``video_id``,
 ``width`` and ``instances`` = ``[{bbox (xyxy), bbox_label, mask,
 instance_id, ignore_flag}]``.
 """
+import itertools
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -122,6 +123,17 @@ def split_video(video: dict, gap: int, new_id: Callable[[], int],
         out.append(dict(video_id=vid, video_name=name,
                         video_length=len(images), images=images))
     return out
+
+
+def split_videos(videos: List[dict], gap: int) -> List[dict]:
+    """:func:`split_video` over a dataset: pieces get ``video_id`` 0, 1 ...
+    and instance ids unique over all pieces."""
+    counter = itertools.count()
+    ids = InstanceIdMap()
+    pieces: List[dict] = []
+    for video in videos:
+        pieces += split_video(video, gap, lambda: next(counter), ids)
+    return pieces
 
 
 class InstanceIdMap:

@@ -20,7 +20,7 @@ from PIL import Image
 from mmvidseg.registry import DATASETS
 from ._instance_utils import (DatasetFormatError, InstanceIdMap,
                               check_mask_format, check_rle_counts,
-                              make_instance, split_video)
+                              drop_empty_frames, make_instance, split_videos)
 
 KITTI_MOTS_IGNORE_CLASS = 10
 # The official train / val split (mots_tools: mots_eval/val.seqmap).
@@ -160,13 +160,7 @@ class KITTIMOTSDataset(BaseVideoDataset):
                   for vid, name in enumerate(self._sequence_names())]
         if self.test_mode or self.split_gap is None:
             return videos
-        counter = iter(range(10**9))
-        split_ids = InstanceIdMap()
-        pieces = []
-        for video in videos:
-            pieces += split_video(video, self.split_gap,
-                                  lambda: next(counter), split_ids)
-        return pieces
+        return split_videos(videos, self.split_gap)
 
     def _load_sequence(self, vid: int, name: str, ids: InstanceIdMap) -> dict:
         txt = osp.join(self.data_root, self.txt_dir, f'{name}.txt')
@@ -223,13 +217,7 @@ class KITTIMOTSDataset(BaseVideoDataset):
         test mode keeps everything."""
         if self.test_mode:
             return self.data_list
-        kept = []
-        for video in self.data_list:
-            frames = [f for f in video['images']
-                      if any(i['ignore_flag'] == 0 for i in f['instances'])]
-            if frames:
-                kept.append(dict(video, images=frames,
-                                 video_length=len(frames)))
+        kept = drop_empty_frames(self.data_list, 1)
         if not kept:
             raise DatasetFormatError(
                 f'{self.data_root}: no frame with a car / pedestrian '

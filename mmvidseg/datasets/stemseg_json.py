@@ -29,7 +29,7 @@ from pycocotools import mask as mask_utils
 from mmvidseg.registry import DATASETS
 from ._instance_utils import (DatasetFormatError, InstanceIdMap,
                               check_mask_format, check_rle_counts,
-                              make_instance, split_video)
+                              drop_empty_frames, make_instance, split_videos)
 
 # category id of ignore regions in STEm-Seg's kittimots_*.json
 STEMSEG_KITTI_IGNORE_CAT_ID = 3
@@ -171,12 +171,7 @@ class StemSegJSONDataset(BaseVideoDataset):
                   for vid, seq in enumerate(data['sequences'])]
         if self.test_mode or self.split_gap is None:
             return videos
-        counter = iter(range(10**9))
-        split_ids, pieces = InstanceIdMap(), []
-        for video in videos:
-            pieces += split_video(video, self.split_gap,
-                                  lambda: next(counter), split_ids)
-        return pieces
+        return split_videos(videos, self.split_gap)
 
     def _video(self, vid: int, seq: dict, ids: InstanceIdMap) -> dict:
         name = str(seq['id'])
@@ -218,13 +213,7 @@ class StemSegJSONDataset(BaseVideoDataset):
         shorter than ``min_clip_frames``; test mode keeps everything."""
         if self.test_mode:
             return self.data_list
-        kept = []
-        for video in self.data_list:
-            frames = [f for f in video['images']
-                      if any(i['ignore_flag'] == 0 for i in f['instances'])]
-            if len(frames) >= self.min_clip_frames:
-                kept.append(dict(video, images=frames,
-                                 video_length=len(frames)))
+        kept = drop_empty_frames(self.data_list, self.min_clip_frames)
         if not kept:
             raise DatasetFormatError(f'{self.ann_file}: no annotated frame '
                                      'to train on')

@@ -13,7 +13,7 @@ from mmvidseg.testing import REPO_ROOT
 from mmvidseg.utils import register_all_modules
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'stemseg',
-                  'stemseg_r18-b16-tiny_1xb2-3000i_toy-ytvis.py')
+                  'stemseg_r18-b16-tiny_1xb2-1200i_toy-ytvis.py')
 
 
 def _cfg(toy_ytvis_root):
@@ -72,3 +72,33 @@ def test_tiny_config_predicts_toy_video(toy_ytvis_root):
         inst = f.pred_track_instances
         assert inst.masks.shape == (len(ids), 64, 64)
         assert torch.equal(inst.instances_id, ids)
+
+
+def test_toy_davis_config_writes_named_pngs(toy_root, tmp_path):
+    """The DAVIS test config: DAVISDataset -> STEm-Seg ('davis' output) ->
+    DAVISMetric writes <sequence>/<frame>.png and scores J&F."""
+    from mmvidseg.evaluation.functional.davis_io import read_png_ids
+    from mmvidseg.registry import METRICS
+    register_all_modules()
+    cfg = Config.fromfile(CONFIG.replace('1xb2-1200i_toy-ytvis',
+                                         'toy-ytvis-test-davis'))
+    cfg.test_dataloader.dataset.data_root = str(toy_root / 'davis/DAVIS')
+    cfg.test_evaluator.outfile_prefix = str(tmp_path / 'results')
+    torch.manual_seed(0)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    model = MODELS.build(cfg.model)
+    model.eval()
+    model.test_cfg.fg_thr = 0.0
+    model.test_cfg.min_seediness_prob = 0.0
+    metric = METRICS.build(cfg.test_evaluator)
+    metric.dataset_meta = dataset.metainfo
+    with torch.no_grad():
+        for i in range(len(dataset)):
+            batch = pseudo_collate([dataset[i]])
+            metric.process(batch, model.test_step(batch))
+    scores = metric.compute_metrics(metric.results)
+    assert 0.0 <= scores['J&F-Mean'] <= 1.0
+    name = dataset.get_data_info(0)['video_name']
+    ids = read_png_ids(str(tmp_path / 'results' / name / '00000.png'))
+    assert ids.shape == (64, 64) and 1 <= ids.max() <= 20
+    assert (tmp_path / 'results' / 'submission.zip').is_file()
