@@ -215,6 +215,9 @@ def main() -> None:
     print(f'data: {gt_path} ({osp.getsize(gt_path) / 2**20:.0f} MB), '
           f'{res_path} ({osp.getsize(res_path) / 2**20:.0f} MB) '
           f'[{time.perf_counter() - tic:.1f} s]')
+    print('load average before: {:.2f} {:.2f} {:.2f} ({} CPUs); wall-time '
+          'ratios are only meaningful when it is low'.format(
+              *os.getloadavg(), os.cpu_count()))
     sides = ['ours'] + ([] if args.skip_reference else ['reference'])
     out = {}
     for side in sides:
@@ -242,6 +245,7 @@ def main() -> None:
               'evaluation memory above the loaded data: '
               f'{ours["peak_rss_mb"] - ours["rss_after_load_mb"]:.0f} MB vs '
               f'{ref["peak_rss_mb"] - ref["rss_after_load_mb"]:.0f} MB')
+    print('load average after: {:.2f} {:.2f} {:.2f}'.format(*os.getloadavg()))
 
 
 if __name__ == '__main__':

@@ -15,3 +15,6 @@ from .refer import (expression_jf, refer_a2d_metrics,  # noqa: F401,E402
                     refer_jf_summary)
 from .coco_videos import (coco_videos_summary, frame_mask_ap,  # noqa: F401
                           frame_pq)
+from .refer_io import (combine_annotator_masks,  # noqa: F401,E402
+                       evaluate_ref_davis_folder, evaluate_refer_folder,
+                       write_refer_submission)

@@ -3,16 +3,19 @@
 
 Upstream (``youtubevos/cocoapi: PythonAPI/pycocotools/ytvoseval.py``,
 ``computeIoU`` / ``iou_seq``) merges every (prediction, ground truth, frame)
-triple twice in Python. Here the per-frame mask areas come from one
-``pycocotools.mask.area`` call per video, and the intersections from one
-``pycocotools.mask.iou`` call per frame (with ``iscrowd=1`` it returns
-``intersection / area(prediction)``, turned back into the exact integer);
-the union is ``sum(area_pred) + sum(area_gt) - intersection``. All sums are
+triple twice in Python. Here the per-frame mask areas come from
+``pycocotools.mask.area`` (each RLE parsed once), and the intersections from
+one ``pycocotools.mask.iou`` call per chunk of frames (with ``iscrowd=1`` it
+returns ``intersection / area(prediction)``, turned back into the exact
+integer; frames are told apart by giving each a different mask width, which
+makes ``rleIou`` skip cross-frame pairs, see :func:`_frame_ratios`); the
+union is ``sum(area_pred) + sum(area_gt) - intersection``. All sums are
 of integers, so the IoUs are bitwise the upstream ones. Pairs that provably
 cannot reach the lowest IoU threshold (area bound, refined frame chunk by
 frame chunk) are not intersected at all.
 """
-from typing import List, Optional, Sequence, Tuple
+from itertools import compress
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -33,7 +36,7 @@ class VideoTrack:
     """
 
     __slots__ = ('track_id', 'category_id', 'segms', 'score', 'iscrowd',
-                 'avg_area', 'areas')
+                 'avg_area', 'areas', 'total_area')
 
     def __init__(self, track_id: int, category_id: int, segms: list,
                  score: float = 0., iscrowd: bool = False,
@@ -45,6 +48,7 @@ class VideoTrack:
         self.iscrowd = iscrowd
         self.avg_area = avg_area
         self.areas: Optional[np.ndarray] = None  # (T, ) mask areas
+        self.total_area = 0  # sum of ``areas``
 
 
 def rle_areas(rles: list) -> np.ndarray:
@@ -72,13 +76,12 @@ def _compressed(rle: dict) -> dict:
 def mask_areas(tracks: Sequence[VideoTrack], num_frames: int) -> None:
     """Fill ``track.areas`` (T,) with RLE areas (0 where absent), and
     ``avg_area`` where it is None (predictions)."""
-    present = np.array([bool(s) for tr in tracks for s in tr.segms],
-                       dtype=bool)
+    segms = [s for tr in tracks for s in tr.segms]
+    present = np.fromiter(map(bool, segms), dtype=bool, count=len(segms))
     flat = np.zeros(len(tracks) * num_frames, dtype=np.int64)
     if present.any():
         try:
-            flat[present] = rle_areas(
-                [s for tr in tracks for s in tr.segms if s])
+            flat[present] = rle_areas(list(compress(segms, present.tolist())))
         except (TypeError, OverflowError):  # uncompressed RLE counts
             for tr in tracks:
                 tr.segms = [_compressed(s) if s else None for s in tr.segms]
@@ -88,13 +91,58 @@ def mask_areas(tracks: Sequence[VideoTrack], num_frames: int) -> None:
     # upstream: np.array([a for a in areas if a]).mean(), else 0; a float64
     # sum of integers is exact, so sum / count is bitwise that mean
     count = (areas != 0).sum(1)
+    total = areas.sum(1)
     avg = np.zeros(len(tracks))
-    np.divide(areas.sum(1), count, out=avg, where=count > 0)
-    for track, row, mean, num in zip(tracks, areas, avg.tolist(),
-                                     count.tolist()):
+    np.divide(total, count, out=avg, where=count > 0)
+    for track, row, mean, num, tot in zip(tracks, areas, avg.tolist(),
+                                          count.tolist(), total.tolist()):
         track.areas = row
+        track.total_area = tot
         if track.avg_area is None:
             track.avg_area = mean if num else 0
+
+
+def _frame_ratios(dt_frames: List[list], gt_frames: List[Sequence],
+                  height: int, width: int, empty_counts) -> np.ndarray:
+    """``intersection / area(prediction)`` of every (prediction, ground
+    truth) pair of every frame, in ONE ``pycocotools.mask.iou`` call.
+
+    Frame ``f``'s masks are given the size ``(height, width + f)``: the
+    counts (hence bounding boxes and intersections) are unchanged, but
+    ``rleIou`` answers -1 without merging for a pair of different sizes, so
+    pairs across frames cost a box test only. Absent masks become empty ones.
+
+    Args:
+        dt_frames (list[list]): F x R prediction RLEs (or None).
+        gt_frames (list[Sequence]): F x G ground-truth RLEs (or None).
+
+    Returns:
+        np.ndarray: (F, R, G) ratios.
+    """
+    num_f, num_r, num_g = len(dt_frames), len(dt_frames[0]), len(gt_frames[0])
+    dt_list, gt_list = [], []
+    for f, (dt_col, gt_col) in enumerate(zip(dt_frames, gt_frames)):
+        size = [height, width + f]
+        dt_list += [dict(size=size, counts=s['counts'] if s else empty_counts)
+                    for s in dt_col]
+        gt_list += [dict(size=size, counts=s['counts'] if s else empty_counts)
+                    for s in gt_col]
+    out = mask_utils.iou(dt_list, gt_list, [1] * len(gt_list))
+    out = np.asarray(out).reshape(num_f, num_r, num_f, num_g)
+    diag = np.arange(num_f)
+    return out[diag, :, diag, :]  # (F, R, G): same-frame pairs
+
+
+_EMPTY_RLES: Dict[Tuple[int, int], dict] = {}
+
+
+def _empty_rle(size: Sequence[int]) -> dict:
+    """Compressed RLE of an all-zero mask of ``size`` (cached)."""
+    key = (int(size[0]), int(size[1]))
+    if key not in _EMPTY_RLES:
+        _EMPTY_RLES[key] = mask_utils.frPyObjects(
+            dict(size=list(key), counts=[key[0] * key[1]]), *key)
+    return _EMPTY_RLES[key]
 
 
 def _intersections(dts: Sequence[VideoTrack], gts: Sequence[VideoTrack],
@@ -102,16 +150,17 @@ def _intersections(dts: Sequence[VideoTrack], gts: Sequence[VideoTrack],
                    chunk: int = 2) -> Tuple[np.ndarray, np.ndarray]:
     """Intersections (summed over frames) of predictions with ground truths.
 
-    One ``pycocotools.mask.iou`` call per frame: with ``iscrowd=1`` it gives
-    ``intersection / area(prediction)`` (0 for an empty mask), turned back
-    into the exact integer with the prediction's area; only pairs of the same
-    category where both masks are non-empty are intersected. Frames go in chunks (the frames with the
-    largest possible overlap first); after each chunk a prediction whose IoU
-    upper bound (exact on the frames done, area bound on the others) is below
-    ``min_iou`` with every ground truth of its category (``same``) is
-    dropped: its IoUs are then known to be below ``min_iou``. A chunk that
-    drops nothing doubles the next chunk (fewer pruning steps for the
-    predictions that do match).
+    One ``pycocotools.mask.iou`` call per chunk of frames
+    (:func:`_frame_ratios`): with ``iscrowd=1`` it gives ``intersection /
+    area(prediction)`` (0 for an empty mask), turned back into the exact
+    integer with the prediction's area; absent masks are replaced by an
+    empty one (pycocotools skips it by its empty box). Frames go in chunks
+    (the frames with the largest possible overlap first); after each chunk a
+    prediction whose IoU upper bound (exact on the frames done, area bound on
+    the others) is below ``min_iou`` with every ground truth of its category
+    (``same``) is dropped: its IoUs are then known to be below ``min_iou``.
+    A chunk that drops nothing doubles the next chunk (fewer pruning steps
+    for the predictions that do match).
 
     Args:
         dts, gts: D predictions and G ground truths, ``areas`` filled.
@@ -135,48 +184,59 @@ def _intersections(dts: Sequence[VideoTrack], gts: Sequence[VideoTrack],
     if frames.size == 0:
         return inter, alive
     frames = frames[np.argsort(-overlap[frames], kind='stable')]
+    height, width = next(s for g in gts for s in g.segms if s)['size']
+    empty_counts = _empty_rle((height, width))['counts']
     dt_cols = list(zip(*[d.segms for d in dts]))  # T x (D, )
     gt_cols = list(zip(*[g.segms for g in gts]))  # T x (G, )
     hi_t = np.maximum(dt_areas[:, None], gt_areas[None])  # (D, G, T)
+    # state of the R predictions still kept (compacted when some are dropped)
+    rows = np.arange(len(dts))
+    c_same, c_areas, c_lo_t, c_hi_t = same, dt_areas, lo_t, hi_t
+    c_inter = np.zeros((len(dts), len(gts)), dtype=np.int64)  # (R, G)
+    c_union = np.zeros((len(dts), len(gts)), dtype=np.int64)  # frames done
     # per pair: sum over frames not done yet of min / max area (bounds)
-    rest_lo, rest_hi = lo_t.sum(-1), hi_t.sum(-1)  # (D, G)
-    done_union = np.zeros((len(dts), len(gts)), dtype=np.int64)
+    rest_lo, rest_hi = lo_t.sum(-1), hi_t.sum(-1)  # (R, G)
     pos = 0
     while pos < frames.size:
-        rows = np.flatnonzero(alive)
-        if rows.size == 0:
-            break
         rows_l = rows.tolist()
         fs = frames[pos:pos + chunk]
         pos += fs.size
-        # only pairs of the same category where both masks are non-empty
-        need = lo_t[rows][..., fs] * same[rows][..., None] > 0  # (R, G, F)
+        lo_c = c_lo_t[:, :, fs]  # (R, G, F)
+        # frames where some kept pair of the same category can intersect
+        need = np.flatnonzero((lo_c * c_same[..., None]).any((0, 1)))
         ratios = np.zeros((fs.size, rows.size, len(gts)))  # (F, R, G)
-        for f, t in enumerate(fs.tolist()):
-            r_t = np.flatnonzero(need[..., f].any(1))
-            if r_t.size == 0:
-                continue
-            g_t = np.flatnonzero(need[r_t, :, f].any(0)).tolist()
-            col, gcol = dt_cols[t], gt_cols[t]
-            ratios[f, r_t[:, None], g_t] = mask_utils.iou(
-                [col[rows_l[i]] for i in r_t.tolist()],
-                [gcol[j] for j in g_t], [1] * len(g_t))
-        a_dt = dt_areas[rows][:, fs].T[:, :, None]  # (F, R, 1)
+        # at most ~4M pairs (incl. the cross-frame ones) per iou call
+        step = max(1, int((4e6 / (rows.size * len(gts)))**.5))
+        for start in range(0, need.size, step):
+            sub = need[start:start + step]
+            ratios[sub] = _frame_ratios(
+                [[dt_cols[t][i] for i in rows_l] for t in fs[sub].tolist()],
+                [gt_cols[t] for t in fs[sub].tolist()], height, width,
+                empty_counts)
+        a_dt = c_areas[:, fs].T[:, :, None]  # (F, R, 1)
         a_gt = gt_areas[:, fs].T[:, None, :]  # (F, 1, G)
         i_t = np.rint(ratios * a_dt).astype(np.int64)  # (F, R, G)
-        inter[rows] += i_t.sum(0)
-        done_union[rows] += (a_dt + a_gt - i_t).sum(0)
-        rest_lo[rows] -= lo_t[rows][..., fs].sum(-1)
-        rest_hi[rows] -= hi_t[rows][..., fs].sum(-1)
+        c_inter += i_t.sum(0)
+        c_union += (a_dt + a_gt - i_t).sum(0)
+        rest_lo -= lo_c.sum(-1)
+        rest_hi -= c_hi_t[:, :, fs].sum(-1)
         if min_iou > 0 and pos < frames.size:
-            num = inter[rows] + rest_lo[rows]
-            den = done_union[rows] + rest_hi[rows]
+            num, den = c_inter + rest_lo, c_union + rest_hi
             bound = np.zeros(num.shape)
             np.divide(num, den, out=bound, where=den > 0)
-            keep = ((bound >= min_iou) & same[rows]).any(1)
+            keep = ((bound >= min_iou) & c_same).any(1)  # (R, )
             if keep.all():
                 chunk *= 2
-            alive[rows] = keep
+                continue
+            rows, c_same, c_areas = rows[keep], c_same[keep], c_areas[keep]
+            c_lo_t, c_hi_t = c_lo_t[keep], c_hi_t[keep]
+            c_inter, c_union = c_inter[keep], c_union[keep]
+            rest_lo, rest_hi = rest_lo[keep], rest_hi[keep]
+            if rows.size == 0:
+                break
+    alive[:] = False
+    alive[rows] = True
+    inter[rows] = c_inter
     return inter, alive
 
 
@@ -246,8 +306,8 @@ def video_ious(pairs: Sequence[Tuple[List[VideoTrack], List[VideoTrack]]],
             d0, g0 = d0 + cand.size, g0 + len(gts)
         ious = np.zeros((len(dts), len(gts)))
         if dts and gts:
-            dt_sum = np.array([d.areas.sum() for d in dts])
-            gt_sum = np.array([g.areas.sum() for g in gts])
+            dt_sum = np.array([d.total_area for d in dts], dtype=np.int64)
+            gt_sum = np.array([g.total_area for g in gts], dtype=np.int64)
             union = dt_sum[:, None] + gt_sum[None, :] - inter
             np.divide(inter, union, out=ious, where=union > 0)
         out.append(ious)

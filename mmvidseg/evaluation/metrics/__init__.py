@@ -5,3 +5,5 @@ from .kitti_mots_metric import KITTIMOTSMetric  # noqa: F401,E402
 from .stq_metric import STQMetric  # noqa: F401,E402
 from .vpq_metric import VPQMetric  # noqa: F401,E402
 from .davis_metric import DAVISMetric  # noqa: F401,E402
+from .refer_metric import ReferJFMetric, ReferMetric  # noqa: F401,E402
+from .coco_videos_metric import COCOVideosMetric  # noqa: F401,E402

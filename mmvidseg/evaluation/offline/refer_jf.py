@@ -1,16 +1,26 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Offline Refer-YouTube-VOS / Ref-DAVIS J&F (where ground truth exists).
 
-``python tools/analysis_tools/eval_offline.py --metric refer_jf --gt
-GT/Annotations --pred PRED``: both hold ``<video>/<exp_id>/<frame>.png``
-single-object 0 / 255 masks (the RVOS submission layout; ``PRED`` may be the
-submission folder holding ``Annotations/`` or the zip's extracted root).
+Refer-YouTube-VOS style: ``python tools/analysis_tools/eval_offline.py
+--metric refer_jf --gt GT/Annotations --pred PRED``: both hold
+``<video>/<exp_id>/<frame>.png`` single-object 0 / 255 masks (the RVOS
+submission layout; ``PRED`` may be the submission folder holding
+``Annotations/`` or the zip's extracted root). J&F per expression, averaged
+over expressions.
+
+Ref-DAVIS17 (ReferFormer protocol): ``--ref-davis --gt DAVIS_ROOT --pred
+PRED`` where ``PRED`` holds ``anno_0`` ... ``anno_3`` (one folder per
+annotator) of ``<sequence>/<frame>.png`` id maps; each annotator is scored
+with the unsupervised DAVIS-2017 evaluation against
+``DAVIS_ROOT/Annotations_unsupervised`` and the numbers are averaged over the
+annotators.
 """
 import argparse
 import os.path as osp
 from typing import Dict
 
-from mmvidseg.evaluation.functional.refer_io import evaluate_refer_folder
+from mmvidseg.evaluation.functional.refer_io import (evaluate_ref_davis_folder,
+                                                     evaluate_refer_folder)
 from ._args import add_once
 
 
@@ -19,6 +29,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group('refer_jf')
     add_once(group, parser, '--videos', nargs='*', default=None,
              help='videos to score (default: all ground-truth videos)')
+    add_once(group, parser, '--ref-davis', action='store_true',
+             help='Ref-DAVIS17: PRED holds anno_<k>/<seq>/<frame>.png id '
+             'maps, GT is the DAVIS root; the unsupervised DAVIS J&F is '
+             'averaged over the annotators')
+    add_once(group, parser, '--davis-set', default='val',
+             help='Ref-DAVIS: ImageSets/2017 file (val)')
+    add_once(group, parser, '--resolution', default='480p',
+             choices=['480p', 'Full-Resolution'])
+    add_once(group, parser, '--decay', default='official',
+             choices=['official', 'fixed'],
+             help='Ref-DAVIS decay bins: official (uint8 wrap) or fixed')
 
 
 def _annotations_dir(path: str) -> str:
@@ -27,6 +48,12 @@ def _annotations_dir(path: str) -> str:
 
 
 def evaluate(gt: str, pred: str, args: argparse.Namespace) -> Dict:
-    """J&F, J, F and per-expression values."""
+    """J&F, J, F and per-expression (or per-annotator) values."""
+    if getattr(args, 'ref_davis', False):
+        return evaluate_ref_davis_folder(
+            gt, pred, subset=getattr(args, 'davis_set', 'val'),
+            resolution=getattr(args, 'resolution', '480p'),
+            sequences=getattr(args, 'videos', None),
+            decay=getattr(args, 'decay', 'official'))
     return evaluate_refer_folder(_annotations_dir(gt), _annotations_dir(pred),
                                  videos=getattr(args, 'videos', None))
