@@ -56,7 +56,7 @@ module.
 """
 from .config import TOY_PRESETS, TOY_VERSION, ToyDatasetConfig, get_preset
 from .generate import STAMP_FILE, TOY_FORMATS, generate_toy_dataset
-from .metainfo import (BURST_CATEGORIES, DAVIS_PALETTE, KITTI_MOTS_CLASSES,
+from .metainfo import (BURST_CATEGORIES, CLASS_COLOURS, DAVIS_PALETTE, KITTI_MOTS_CLASSES,
                        KITTI_STEP_CLASSES, KITTI_STEP_METAINFO,
                        KITTI_STEP_THING_IDS, OBJECT_COLOURS,
                        PANOPTIC_CLASSES, STUFF_CLASSES, THING_CLASSES,
@@ -68,7 +68,7 @@ __all__ = [
     'generate_toy_dataset', 'TOY_PRESETS', 'TOY_VERSION', 'TOY_FORMATS',
     'STAMP_FILE', 'ToyDatasetConfig', 'get_preset', 'ToyObject', 'ToyVideo',
     'render_dataset', 'render_video', 'THING_CLASSES', 'STUFF_CLASSES',
-    'PANOPTIC_CLASSES', 'OBJECT_COLOURS', 'YTVIS_CATEGORIES',
+    'PANOPTIC_CLASSES', 'OBJECT_COLOURS', 'CLASS_COLOURS', 'YTVIS_CATEGORIES',
     'YTVIS_METAINFO', 'DAVIS_PALETTE', 'davis_palette', 'KITTI_STEP_CLASSES',
     'KITTI_STEP_THING_IDS', 'KITTI_STEP_METAINFO', 'VIPSEG_CATEGORIES',
     'VIPSEG_METAINFO', 'KITTI_MOTS_CLASSES', 'BURST_CATEGORIES'

@@ -38,6 +38,18 @@ OBJECT_COLOURS: Dict[str, Tuple[int, int, int]] = {
     'orange': (250, 140, 20),
     'cyan': (30, 220, 230),
     'white': (250, 250, 250),
+    'pink': (240, 100, 170),
+}
+
+# Each thing class draws its objects' colours from its own family first (as
+# real categories have typical appearances), so a tiny model learns the
+# classes on 2 CPU cores in minutes; objects of one class still look alike,
+# which is what makes same-class tracks hard to keep apart. A video never
+# repeats a colour: when a family runs out, any unused colour is taken.
+CLASS_COLOURS: Dict[str, Tuple[str, ...]] = {
+    'square': ('red', 'orange', 'yellow'),
+    'circle': ('green', 'cyan', 'white'),
+    'triangle': ('blue', 'purple', 'pink'),
 }
 
 # Mean RGB of the stuff textures (desaturated, so objects stand out).

@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 from .config import ToyDatasetConfig
-from .metainfo import (OBJECT_COLOURS, STUFF_CLASSES, STUFF_COLOURS,
-                       THING_CLASSES)
+from .metainfo import (CLASS_COLOURS, OBJECT_COLOURS, STUFF_CLASSES,
+                       STUFF_COLOURS, THING_CLASSES)
 
 SPLITS: Tuple[str, ...] = ('train', 'valid')
 DIRECTIONS = {'left': (-1., 0.), 'right': (1., 0.), 'up': (0., -1.),
@@ -215,13 +215,25 @@ def _sample_track(rng: np.random.Generator, cfg: ToyDatasetConfig,
     return xy, direction
 
 
+def _sample_colours(rng: np.random.Generator,
+                    class_names: List[str]) -> List[str]:
+    """Distinct colours, each from its class's family while one is free."""
+    used: List[str] = []
+    for name in class_names:
+        free = [c for c in CLASS_COLOURS[name] if c not in used]
+        if not free:
+            free = [c for c in OBJECT_COLOURS if c not in used]
+        used.append(free[int(rng.integers(len(free)))])
+    return used
+
+
 def _sample_objects(rng: np.random.Generator, cfg: ToyDatasetConfig):
     """Draw the objects of a video: attributes and per-frame geometry."""
     num = int(rng.integers(cfg.min_objects, cfg.max_objects + 1))
     num_classes = len(THING_CLASSES)
     classes = (rng.permutation(num_classes)[:num] if cfg.distinct_classes else
                rng.integers(num_classes, size=num))
-    colours = rng.permutation(len(OBJECT_COLOURS))[:num]
+    colours = _sample_colours(rng, [THING_CLASSES[c] for c in classes])
     size = min(cfg.height, cfg.width)
     objects, geometry = [], []
     t = np.arange(cfg.num_frames)
@@ -235,7 +247,7 @@ def _sample_objects(rng: np.random.Generator, cfg: ToyDatasetConfig):
             ToyObject(
                 local_id=i + 1,
                 category_id=int(classes[i]) + 1,
-                colour=list(OBJECT_COLOURS)[colours[i]],
+                colour=colours[i],
                 direction=direction))
         geometry.append((name, xy, radii, angles))
     depth = rng.permutation(num)  # depth[0] is drawn first (farthest)

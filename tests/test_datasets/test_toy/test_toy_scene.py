@@ -159,3 +159,17 @@ def test_same_class_objects(preset, expect_same_class):
         assert sum(same) >= len(videos) // 4
     else:
         assert not any(same)
+
+
+def test_colours_come_from_the_class_family():
+    """Classes have typical colours (learnable in minutes on a CPU), and a
+    video never repeats a colour."""
+    from mmvidseg.datasets.toy import CLASS_COLOURS, render_dataset
+    videos = render_dataset(TOY_PRESETS['default'], seed=3)
+    for video in videos:
+        counts = {}
+        for obj in video.objects:
+            counts[obj.class_name] = counts.get(obj.class_name, 0) + 1
+        for obj in video.objects:
+            if counts[obj.class_name] <= len(CLASS_COLOURS[obj.class_name]):
+                assert obj.colour in CLASS_COLOURS[obj.class_name]
