@@ -1,1 +1,4 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
+from .inference import inference_video, init_model, read_video
+
+__all__ = ['init_model', 'inference_video', 'read_video']

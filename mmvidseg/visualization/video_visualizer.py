@@ -86,7 +86,7 @@ def draw_frame(image: np.ndarray,
         cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale,
                     (255, 255, 255), thick, cv2.LINE_AA)
     if frame_text:
-        cv2.putText(out, frame_text, (4, int(14 * max(scale, 1))),
+        cv2.putText(out, frame_text, (4, out.shape[0] - 6),
                     cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255),
                     thick, cv2.LINE_AA)
     return out
