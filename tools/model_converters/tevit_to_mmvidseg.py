@@ -61,7 +61,8 @@ def convert(checkpoint: Dict) -> Tuple[OrderedDict, Dict]:
     if not any(k.startswith('roi_head.bbox_head.') for k in converted):
         first = ', '.join(list(converted)[:3])
         raise KeyError('not a TeViT / QueryInst checkpoint: no '
-                       f'`roi_head.bbox_head.*` tensors (first keys: {first}).')
+                       '`roi_head.bbox_head.*` tensors (first keys: '
+                       f'{first}).')
     backbone, config = 'unknown', None
     for key, (name, cfg) in VARIANTS.items():
         if key in converted:
@@ -70,7 +71,8 @@ def convert(checkpoint: Dict) -> Tuple[OrderedDict, Dict]:
     summary = dict(
         backbone=backbone,
         config=config,
-        num_classes=int(converted['roi_head.bbox_head.0.fc_cls.weight'].shape[0]),
+        num_classes=int(
+            converted['roi_head.bbox_head.0.fc_cls.weight'].shape[0]),
         num_proposals=int(
             converted['rpn_head.init_proposal_bboxes.weight'].shape[0]),
         num_stages=len({

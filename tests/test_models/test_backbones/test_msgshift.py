@@ -7,6 +7,7 @@ from mmdet.models.backbones import PyramidVisionTransformerV2
 from mmvidseg.models.backbones import MsgShifT
 from mmvidseg.models.backbones.msgshift import (_attention, _encoder_layer,
                                                 _msg_linear,
+                                                _shared_kv_attention,
                                                 build_shift_pattern,
                                                 shift_messengers)
 
@@ -155,3 +156,14 @@ def test_shared_drop_path_equals_drop_path_on_concatenation():
     assert (expected == 0).all(-1).all(-1).any()  # some samples dropped
     out_x, out_m = _shared_drop_path(drop.eval(), x, m)
     assert out_x is x and out_m is m
+
+
+def test_shared_kv_attention_equals_multihead_attention_calls():
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(16, 4, batch_first=True).eval()
+    kv = torch.randn(3, 5, 16)
+    queries = (torch.randn(3, 7, 16), torch.randn(3, 2, 16))
+    outs = _shared_kv_attention(mha, queries, kv)
+    for query, out in zip(queries, outs):
+        assert out.shape == query.shape
+        torch.testing.assert_close(out, mha(query, kv, kv)[0])

@@ -112,16 +112,16 @@ def test_loss_without_annotated_instances():
 def test_a_few_iterations_decrease_the_loss():
     model = build_tiny().train()
     optim = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    inputs, samples = batch(num_clips=2, num_frames=2)
+    inputs, samples = batch(num_clips=1, num_frames=2)
     history = []
-    for _ in range(8):
+    for _ in range(6):
         losses = model.loss(inputs, copy.deepcopy(samples))
         total = sum(v for k, v in losses.items() if 'loss' in k)
         optim.zero_grad()
         total.backward()
         optim.step()
         history.append(total.item())
-    assert np.mean(history[-3:]) < 0.8 * np.mean(history[:3]), history
+    assert np.mean(history[-2:]) < 0.8 * np.mean(history[:2]), history
 
 
 def test_predict_whole_video():
@@ -235,3 +235,22 @@ def test_window_starts_and_mask_iou():
     b[0, :, :] = True
     iou = mask_iou_over_frames([a, a], [b, b])
     torch.testing.assert_close(iou, torch.tensor([[0.5], [0.5]]))
+
+
+def test_toy_config_is_consistent():
+    cfg = Config.fromfile(TINY_CFG)
+    model_cfg = cfg.model
+    num_queries = model_cfg.rpn_head.num_proposals
+    num_classes = model_cfg.roi_head.bbox_head[-1].num_classes
+    # the video top-k over (query, class) pairs must find max_per_img tracks
+    assert num_queries * num_classes >= model_cfg.test_cfg.rcnn.max_per_img
+    assert len(model_cfg.roi_head.bbox_head) == \
+        len(model_cfg.roi_head.mask_head) == \
+        len(model_cfg.train_cfg.rcnn) == model_cfg.roi_head.num_stages
+    sampler = cfg.train_dataloader.dataset.pipeline[0]
+    assert sampler.type == 'VideoClipSample'
+    assert sampler.num_frames == cfg.num_frames >= 2  # temporal exchange
+    widths = [model_cfg.backbone.embed_dims * 2**i for i in range(4)]
+    assert model_cfg.neck.in_channels == widths
+    step = cfg.param_scheduler[1].milestones[0]
+    assert 0 < step < cfg.train_cfg.max_iters == cfg.max_iters

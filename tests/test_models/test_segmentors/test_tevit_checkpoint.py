@@ -166,3 +166,25 @@ def test_all_tevit_configs_parse():
             assert cfg.train_dataloader.batch_size == 2
         if 'ovis' in name:
             assert classes == {25}
+
+
+def test_converter_rejects_other_checkpoints():
+    converter = load_converter()
+    with pytest.raises(KeyError, match='not a TeViT / QueryInst'):
+        converter.convert(
+            dict(state_dict={'track_head.query_feat.weight': torch.zeros(1)}))
+    with pytest.raises(TypeError, match='dict checkpoint'):
+        converter.convert([torch.zeros(1)])
+    # DDP prefixes and non-tensor entries are dropped
+    converted, summary = converter.convert({
+        'module.roi_head.bbox_head.0.fc_cls.weight': torch.zeros(25, 8),
+        'module.rpn_head.init_proposal_bboxes.weight': torch.zeros(300, 4),
+        'module.backbone.conv1.weight': torch.zeros(2, 3, 7, 7),
+        'epoch': 12,
+    })
+    assert list(converted) == [
+        'roi_head.bbox_head.0.fc_cls.weight',
+        'rpn_head.init_proposal_bboxes.weight', 'backbone.conv1.weight'
+    ]
+    assert (summary['backbone'], summary['num_classes'],
+            summary['num_proposals']) == ('ResNet-50', 25, 300)
