@@ -62,4 +62,15 @@ if ! "$PY" -c "import mmvidseg, sys; from pathlib import Path; sys.exit(0 if Pat
     $PIP --no-build-isolation --no-deps -e .
     touch .install-stamp
 fi
-"$PY" -c "import mmvidseg; print('[install] ok: mmvidseg', mmvidseg.__version__)"
+# The C++ ops, built in place (an editable install does not always place the
+# extension where the source tree imports it). Failure is not fatal: mmvidseg
+# then uses its pure-PyTorch paths, and `mmvidseg.ops.info()` says so.
+if [ "${MMVIDSEG_WITH_OPS:-1}" != "0" ]; then
+    so=$(ls mmvidseg/ops/_ext*.so 2>/dev/null | head -1 || true)
+    if [ -z "$so" ] || [ -n "$(find mmvidseg/ops/csrc -newer "$so" -type f 2>/dev/null | head -1)" ]; then
+        step 'mmvidseg C++ ops (about 1-2 min)'
+        MAX_JOBS=${MAX_JOBS:-2} "$PY" setup.py -q build_ext --inplace \
+            || echo '[install] WARNING: building mmvidseg.ops failed; using the pure-PyTorch ops'
+    fi
+fi
+"$PY" -c "import mmvidseg, mmvidseg.ops as ops; print('[install] ok: mmvidseg', mmvidseg.__version__, '| ops compiled:', ops.info()['compiled'])"
