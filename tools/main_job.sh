@@ -3,10 +3,7 @@
 # submission + local YouTube-VIS AP -> rendered videos, all on CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# OpenMP threads that spin while waiting make torch several times slower as
-# soon as another process shares the CPU (measured: 7x per training
-# iteration on 2 cores with one other busy process); passive waiting costs
-# nothing measurable on an idle machine.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# On a CPU shared with other busy processes, run with OMP_WAIT_POLICY=PASSIVE
+# (see README); on an idle machine OpenMP's default spin-waiting is faster.
 bash tools/install.sh
 exec "${PYTHON:-python3}" tools/main_job.py "$@"
