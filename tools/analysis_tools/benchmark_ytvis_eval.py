@@ -17,7 +17,7 @@ of each process.
 
 Example::
 
-    python tools/analysis_tools/benchmark_ytvis_eval.py --work-dir /tmp/ytb
+    python tools/analysis_tools/benchmark_ytvis_eval.py --work-dir work_dirs/bench_ytvis
     python tools/analysis_tools/benchmark_ytvis_eval.py --videos 30  # quick
 """
 import argparse
@@ -45,7 +45,7 @@ def parse_args() -> argparse.Namespace:
                         help='predicted tracks per video')
     parser.add_argument('--cats', type=int, default=5)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--work-dir', default='/tmp/mmvidseg_bench_ytvis')
+    parser.add_argument('--work-dir', default='work_dirs/bench_ytvis')
     parser.add_argument('--skip-reference', action='store_true')
     parser.add_argument('--run', choices=['ours', 'reference'],
                         help='internal: run one side in this process')
