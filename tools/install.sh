@@ -23,7 +23,7 @@ PYEOF
 step() { echo "[install] $*"; }
 
 have torch 2.13.0 || { step 'torch 2.13.0'; $PIP torch==2.13.0; }
-have setuptools 80.9.0 || "$PY" -c "import setuptools,sys; v=tuple(map(int,setuptools.__version__.split('.')[:2])); sys.exit(0 if (77,0)<=v<(81,0) else 1)" \
+"$PY" -c "import setuptools,sys; v=tuple(map(int,setuptools.__version__.split('.')[:2])); sys.exit(0 if (77,0)<=v<(81,0) else 1)" \
     || { step 'setuptools>=77.0.3,<81 wheel ninja'; $PIP "setuptools>=77.0.3,<81" wheel ninja; }
 "$PY" -c "import wheel, ninja" 2>/dev/null || $PIP wheel ninja
 if ! have mmcv 2.1.0 || ! "$PY" -c "import mmcv.ops" 2>/dev/null; then

@@ -23,7 +23,7 @@ re-registered to go through :func:`load_checkpoint_file`, so the Runner's
 import os.path as osp
 import pickle
 import re
-from typing import Any, Callable, List, Optional
+from typing import Any, List, Optional
 
 import numpy as np
 import torch
@@ -131,8 +131,8 @@ def patch_checkpoint_loading() -> None:
     if _PATCHED:
         return
     torch.serialization.add_safe_globals(safe_globals())
-    loader: Callable = _load_local
-    CheckpointLoader.register_scheme(prefixes='', loader=loader, force=True)
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=_load_local, force=True)
     CheckpointLoader.register_scheme(
         prefixes=['http://', 'https://'], loader=_load_http, force=True)
     _PATCHED = True

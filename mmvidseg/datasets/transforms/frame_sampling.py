@@ -112,9 +112,6 @@ class VideoClipSample(BaseFrameSample):
             key_frame_id=video_infos.get('key_frame_id'),
             video_id=video_infos.get('video_id'))
         key = inds[0]
-        # frame dicts may repeat: copy so that broadcasting does not alias
-        video_infos = dict(
-            video_infos, images=[dict(f) for f in video_infos['images']])
         results = self.prepare_data(video_infos, inds)
         results['key_frame_flags'] = [i == key for i in inds]
         if sum(results['key_frame_flags']) > 1:  # repeated anchor
