@@ -55,7 +55,11 @@ then
 fi
 
 # mmvidseg itself (editable). Rebuilds C++ ops only when sources changed.
-if ! "$PY" -c "import mmvidseg, sys; from pathlib import Path; sys.exit(0 if Path(mmvidseg.__file__).resolve().parent == Path('mmvidseg').resolve() else 1)" 2>/dev/null \
+# (checked from outside the source tree: from inside it, `import mmvidseg`
+# finds the checkout's folder even when the editable install points elsewhere,
+# e.g. at another clone)
+here=$(pwd -P)
+if ! (cd / && "$PY" -c "import mmvidseg, sys; from pathlib import Path; sys.exit(0 if Path(mmvidseg.__file__).resolve().parent == Path('$here/mmvidseg').resolve() else 1)") 2>/dev/null \
    || [ -n "$(find mmvidseg/ops -newer .install-stamp \( -name '*.cpp' -o -name '*.cu' -o -name '*.h' \) 2>/dev/null | head -1)" ] \
    || [ ! -f .install-stamp ]; then
     step 'mmvidseg (editable)'
