@@ -67,83 +67,77 @@ model = dict(
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2),
             out_channels=feat,
             featmap_strides=[4, 8, 16, 32]),
-        bbox_head=[
-            dict(
-                type='STQIHead',
-                num_classes=num_classes,
-                num_ffn_fcs=2,
-                num_heads=4,
-                num_cls_fcs=1,
-                num_reg_fcs=1,
-                feedforward_channels=4 * feat,
+        bbox_head=dict(
+            type='STQIHead',
+            num_classes=num_classes,
+            num_ffn_fcs=2,
+            num_heads=4,
+            num_cls_fcs=1,
+            num_reg_fcs=1,
+            feedforward_channels=4 * feat,
+            in_channels=feat,
+            dropout=0.0,
+            ffn_act_cfg=dict(type='ReLU', inplace=True),
+            dynamic_conv_cfg=dict(
+                type='DynamicConv',
                 in_channels=feat,
-                dropout=0.0,
-                ffn_act_cfg=dict(type='ReLU', inplace=True),
-                dynamic_conv_cfg=dict(
-                    type='DynamicConv',
-                    in_channels=feat,
-                    feat_channels=dyn_feat,
-                    out_channels=feat,
-                    input_feat_shape=7,
-                    act_cfg=dict(type='ReLU', inplace=True),
-                    norm_cfg=dict(type='LN')),
-                loss_bbox=dict(type='L1Loss', loss_weight=5.0),
-                loss_iou=dict(type='GIoULoss', loss_weight=2.0),
-                loss_cls=dict(
-                    type='FocalLoss',
-                    use_sigmoid=True,
-                    gamma=2.0,
-                    alpha=0.25,
-                    loss_weight=cls_weight),
-                bbox_coder=dict(
-                    type='DeltaXYWHBBoxCoder',
-                    clip_border=False,
-                    target_means=[0., 0., 0., 0.],
-                    target_stds=[0.5, 0.5, 1., 1.])) for _ in range(num_stages)
-        ],
-        mask_head=[
-            dict(
-                type='DynamicMaskHead',
-                dynamic_conv_cfg=dict(
-                    type='DynamicConv',
-                    in_channels=feat,
-                    feat_channels=dyn_feat,
-                    out_channels=feat,
-                    input_feat_shape=14,
-                    with_proj=False,
-                    act_cfg=dict(type='ReLU', inplace=True),
-                    norm_cfg=dict(type='LN')),
-                num_convs=num_mask_convs,
-                num_classes=num_classes,
-                roi_feat_size=14,
+                feat_channels=dyn_feat,
+                out_channels=feat,
+                input_feat_shape=7,
+                act_cfg=dict(type='ReLU', inplace=True),
+                norm_cfg=dict(type='LN')),
+            loss_bbox=dict(type='L1Loss', loss_weight=5.0),
+            loss_iou=dict(type='GIoULoss', loss_weight=2.0),
+            loss_cls=dict(
+                type='FocalLoss',
+                use_sigmoid=True,
+                gamma=2.0,
+                alpha=0.25,
+                loss_weight=cls_weight),
+            bbox_coder=dict(
+                type='DeltaXYWHBBoxCoder',
+                clip_border=False,
+                target_means=[0., 0., 0., 0.],
+                target_stds=[0.5, 0.5, 1., 1.])),
+        mask_head=dict(
+            type='DynamicMaskHead',
+            dynamic_conv_cfg=dict(
+                type='DynamicConv',
                 in_channels=feat,
-                conv_kernel_size=3,
-                conv_out_channels=feat,
-                class_agnostic=False,
-                norm_cfg=dict(type='BN'),
-                upsample_cfg=dict(type='deconv', scale_factor=2),
-                loss_mask=dict(
-                    type='DiceLoss',
-                    loss_weight=8.0,
-                    use_sigmoid=True,
-                    activate=False,
-                    eps=1e-5)) for _ in range(num_stages)
-        ]),
+                feat_channels=dyn_feat,
+                out_channels=feat,
+                input_feat_shape=14,
+                with_proj=False,
+                act_cfg=dict(type='ReLU', inplace=True),
+                norm_cfg=dict(type='LN')),
+            num_convs=num_mask_convs,
+            num_classes=num_classes,
+            roi_feat_size=14,
+            in_channels=feat,
+            conv_kernel_size=3,
+            conv_out_channels=feat,
+            class_agnostic=False,
+            norm_cfg=dict(type='BN'),
+            upsample_cfg=dict(type='deconv', scale_factor=2),
+            loss_mask=dict(
+                type='DiceLoss',
+                loss_weight=8.0,
+                use_sigmoid=True,
+                activate=False,
+                eps=1e-5))),
     train_cfg=dict(
         rpn=None,
-        rcnn=[
-            dict(
-                assigner=dict(
-                    type='TeViTHungarianAssigner',
-                    match_costs=[
-                        dict(type='FocalLossCost', weight=cls_weight),
-                        dict(type='BBoxL1Cost', weight=5.0, box_format='xyxy'),
-                        dict(type='IoUCost', iou_mode='giou', weight=2.0)
-                    ]),
-                sampler=dict(type='PseudoSampler'),
-                pos_weight=1,
-                mask_size=28) for _ in range(num_stages)
-        ]),
+        rcnn=dict(
+            assigner=dict(
+                type='TeViTHungarianAssigner',
+                match_costs=[
+                    dict(type='FocalLossCost', weight=cls_weight),
+                    dict(type='BBoxL1Cost', weight=5.0, box_format='xyxy'),
+                    dict(type='IoUCost', iou_mode='giou', weight=2.0)
+                ]),
+            sampler=dict(type='PseudoSampler'),
+            pos_weight=1,
+            mask_size=28)),
     test_cfg=dict(
         rpn=None, rcnn=dict(max_per_img=10, mask_thr_binary=0.5)),
     init_cfg=None)

@@ -8,7 +8,7 @@ from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
-from mmdet.utils import InstanceList
+from mmdet.utils import InstanceList, OptConfigType
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -68,10 +68,21 @@ class TeViTRoIHead(SparseRoIHead):
       frame t is that query's box in frame t; masks come from the last
       stage's mask head only.
 
+    ``bbox_head``, ``mask_head`` and ``train_cfg`` may each be one dict,
+    used for every stage, or a list with one per stage.
+
     Deviations: loss keys follow mmdet 3 (``s{stage}.loss_cls``) instead of
     ``stage{stage}_loss_cls``; the top-k is sorted (the official one is not,
     which only changes the order of the tracks).
     """
+
+    def __init__(self, *args, train_cfg: OptConfigType = None,
+                 **kwargs) -> None:
+        # like ``bbox_head`` / ``mask_head``, one ``train_cfg`` dict stands
+        # for every stage (mmdet's cascade heads need a list of them)
+        if isinstance(train_cfg, dict):
+            train_cfg = [train_cfg] * kwargs.get('num_stages', 6)
+        super().__init__(*args, train_cfg=train_cfg, **kwargs)
 
     def _bbox_forward(self, stage: int, x: Tuple[Tensor], rois: Tensor,
                       object_feats: Tensor, batch_img_metas: List[dict],

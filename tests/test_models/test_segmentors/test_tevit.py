@@ -241,12 +241,10 @@ def test_toy_config_is_consistent():
     cfg = Config.fromfile(TINY_CFG)
     model_cfg = cfg.model
     num_queries = model_cfg.rpn_head.num_proposals
-    num_classes = model_cfg.roi_head.bbox_head[-1].num_classes
+    num_classes = model_cfg.roi_head.bbox_head.num_classes
     # the video top-k over (query, class) pairs must find max_per_img tracks
     assert num_queries * num_classes >= model_cfg.test_cfg.rcnn.max_per_img
-    assert len(model_cfg.roi_head.bbox_head) == \
-        len(model_cfg.roi_head.mask_head) == \
-        len(model_cfg.train_cfg.rcnn) == model_cfg.roi_head.num_stages
+    assert model_cfg.roi_head.mask_head.num_classes == num_classes
     sampler = cfg.train_dataloader.dataset.pipeline[0]
     assert sampler.type == 'VideoClipSample'
     assert sampler.num_frames == cfg.num_frames >= 2  # temporal exchange
@@ -254,3 +252,20 @@ def test_toy_config_is_consistent():
     assert model_cfg.neck.in_channels == widths
     step = cfg.param_scheduler[1].milestones[0]
     assert 0 < step < cfg.train_cfg.max_iters == cfg.max_iters
+
+
+def test_one_head_dict_stands_for_every_stage():
+    """The OVIS config overrides only ``num_classes`` of the base heads."""
+    cfg = Config.fromfile(ROOT / 'configs/tevit/tevit_msgshift_8xb2-9200i_ovis.py')
+    roi_cfg = copy.deepcopy(cfg.model.roi_head)
+    roi_cfg.update(train_cfg=cfg.model.train_cfg.rcnn,
+                   test_cfg=cfg.model.test_cfg.rcnn)
+    roi_head = MODELS.build(roi_cfg)
+    assert roi_head.num_stages == len(roi_head.bbox_head) == \
+        len(roi_head.mask_head) == len(roi_head.bbox_assigner) == 6
+    for bbox_head, mask_head in zip(roi_head.bbox_head, roi_head.mask_head):
+        assert bbox_head.num_classes == mask_head.num_classes == 25
+        assert bbox_head.fc_cls.out_features == 25  # sigmoid focal loss
+        assert mask_head.conv_logits.out_channels == 25
+    # stages are separate modules, not one shared head
+    assert roi_head.bbox_head[0] is not roi_head.bbox_head[1]

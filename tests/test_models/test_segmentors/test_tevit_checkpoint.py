@@ -153,11 +153,12 @@ def test_all_tevit_configs_parse():
     for name in names:
         cfg = Config.fromfile(CFG_DIR / name)
         assert cfg.model.type == 'TeViT'
-        heads = cfg.model.roi_head.bbox_head
-        assert len(heads) == cfg.model.roi_head.num_stages
-        assert all(h.type == 'STQIHead' for h in heads)
-        classes = {h.num_classes for h in heads}
-        classes |= {h.num_classes for h in cfg.model.roi_head.mask_head}
+        roi = cfg.model.roi_head
+        # one head dict for every stage (TeViTRoIHead copies it)
+        assert roi.bbox_head.type == 'STQIHead'
+        assert roi.mask_head.type == 'DynamicMaskHead'
+        assert 'assigner' in cfg.model.train_cfg.rcnn
+        classes = {roi.bbox_head.num_classes, roi.mask_head.num_classes}
         assert len(classes) == 1
         if 'youtubevis' in name:
             assert classes == {40}
