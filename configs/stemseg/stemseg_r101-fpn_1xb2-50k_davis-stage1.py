@@ -1,11 +1,11 @@
 # STEm-Seg DAVIS stage 1 (sabarim/STEm-Seg: stemseg/config/davis_1.yaml):
 # T=8, xyff embeddings, separate seediness head, no semantic head,
 # 50k steps, exp decay x0.1 over 10k steps from 40k.
-# The reference mixes COCO .25 / YouTube-VIS .35 / DAVIS .3 / VOC .1
-# class-agnostically; the image pseudo-clip datasets (COCO, VOC) are not
-# ported yet, so this config trains on YouTube-VIS + DAVIS-2017 train
-# (unsupervised annotations) concatenated (no sampling weights; labels are
-# unused: no semantic head). Evaluation: DAVIS-2017 unsupervised val, J&F.
+# Training data as the reference (DATA.DAVIS weights): a fixed mix of
+# max_iters samples, COCO .25 / YouTube-VIS .35 / DAVIS-2017 train
+# (unsupervised annotations) .3 / VOC .1, class-agnostic (labels are unused:
+# no semantic head); COCO and VOC images as pseudo-clips. Evaluation:
+# DAVIS-2017 unsupervised val, J&F.
 _base_ = './stemseg_r101-fpn_1xb2-160k_youtube-vis-2019.py'
 num_frames = 8
 
@@ -51,19 +51,71 @@ _train_pipeline = [
 ]
 davis_root = 'data/DAVIS/'
 ytvis_root = 'data/youtube_vis_2019/'
+caffe_mean = [102.9801, 115.9465, 122.7717]
+
+
+def _image_pipeline(rotation):
+    # one image -> T frames (ImageToSeqAugmenter), see the YouTube-VIS config
+    return [
+        dict(type='VideoClipSample', num_frames=1, mode='consecutive'),
+        dict(
+            type='TransformBroadcaster',
+            transforms=[
+                dict(type='LoadImageFromFile'),
+                dict(type='LoadTrackAnnotations', with_mask=True),
+            ]),
+        dict(
+            type='PseudoClipAugment',
+            num_frames=num_frames,
+            rotation_range=rotation,
+            translate_range=(-0.1, 0.1),
+            perspective_magnitude=0.08,
+            brightness_range=(-40, 40),
+            hue_saturation_range=(-5, 5),
+            motion_blur_prob=0.25,
+            motion_blur_kernel_sizes=(9, 11),
+            pad_val=caffe_mean),
+        dict(
+            type='TransformBroadcaster',
+            share_random_params=True,
+            transforms=[
+                dict(type='Resize', scale=(1248, 736), keep_ratio=True)
+            ]),
+        dict(type='PackTrackInputs')
+    ]
+
+
+# sabarim/STEm-Seg: stemseg/data/metainfo/{coco,pascal_voc}.yaml, keep_davis
+coco_davis_ids = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27,
+    34, 35, 36, 37, 38, 39, 41, 42, 43
+]
+voc_davis_ids = [1, 2, 3, 4, 6, 7, 8, 10, 12, 13, 14, 15, 17, 19]
 train_dataloader = dict(
     dataset=dict(
-        _delete_=True,  # YouTube-VIS + DAVIS instead of YouTube-VIS only
-        type='ConcatDataset',
+        _delete_=True,  # the weighted mix instead of YouTube-VIS only
+        type='WeightedConcatDataset',
+        weights=[0.25, 0.35, 0.3, 0.1],
+        total_samples=max_iters,  # iterations x 1 clip
         ignore_keys=['classes'],  # class-agnostic training
         datasets=[
+            dict(
+                type='ImagePseudoClipDataset',
+                data_root='data/coco/',
+                ann_file='annotations/instances_train2017.json',
+                data_prefix=dict(img_path='train2017/'),
+                num_frames=1,  # one copy; PseudoClipAugment makes T frames
+                category_map={k: 0 for k in coco_davis_ids},
+                class_agnostic=True,
+                lazy_init=True,  # the mix initialises its parts
+                pipeline=_image_pipeline((-12, 12))),
             dict(
                 type='YouTubeVISDataset',
                 data_root=ytvis_root,
                 dataset_version='2019',
                 ann_file='train.json',
                 data_prefix=dict(img_path='train/JPEGImages'),
-                lazy_init=True,  # ConcatDataset initialises its parts
+                lazy_init=True,
                 pipeline=_train_pipeline),
             dict(
                 type='DAVISDataset',
@@ -72,6 +124,18 @@ train_dataloader = dict(
                 split='train',
                 lazy_init=True,
                 pipeline=_train_pipeline),
+            dict(
+                type='ImagePseudoClipDataset',
+                data_root='data/VOCdevkit/VOC2012/',
+                # STEm-Seg's pascal_voc.json (generic image JSON)
+                ann_file='stemseg/pascal_voc.json',
+                data_prefix=dict(img_path='JPEGImages/'),
+                num_frames=1,
+                category_map={k: 0 for k in voc_davis_ids},
+                class_agnostic=True,
+                min_instance_area=50,
+                lazy_init=True,
+                pipeline=_image_pipeline((-10, 10))),
         ]))
 _test_pipeline = [
     dict(

@@ -2,9 +2,9 @@
 # stemseg/config/kitti_mots_1.yaml): xyt embeddings (no free dims), semantic
 # head for car / pedestrian (+ foreground), 80k steps, exp decay x0.1 over
 # 20k steps from 60k, MIN_SEEDINESS_PROB 0.95.
-# The reference trains stage 1 on Mapillary pseudo-clips (not ported yet)
-# and stage 2 on KITTI-MOTS; both stages use KITTI-MOTS here (train
-# sequences split at >= 6 empty frames, class 10 = ignore regions).
+# Stage 1 trains on Mapillary Vistas pseudo-clips only (DATA.KITTI_MOTS:
+# MAPILLARY_WEIGHT 1.0, KITTI_MOTS_WEIGHT 0.0; mapillary_data_loader.py);
+# stage 2 fine-tunes on KITTI-MOTS.
 # Evaluation: KITTI-MOTS val, txt files written and post-processed as the
 # reference (results_nms filters), sMOTSA / HOTA.
 _base_ = './stemseg_r101-fpn_1xb2-160k_youtube-vis-2019.py'
@@ -35,18 +35,60 @@ param_scheduler = [
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 
 kitti_root = 'data/kitti_mots/'
+caffe_mean = [102.9801, 115.9465, 122.7717]
+# one image -> T frames (ImageToSeqAugmenter), see the YouTube-VIS config;
+# Mapillary: rotation +-10, no motion blur
 _train_pipeline = [
-    dict(type='VideoClipSample', num_frames=num_frames, mode='consecutive'),
+    dict(type='VideoClipSample', num_frames=1, mode='consecutive'),
     dict(
         type='TransformBroadcaster',
-        share_random_params=True,
         transforms=[
             dict(type='LoadImageFromFile'),
             dict(type='LoadTrackAnnotations', with_mask=True),
-            dict(type='Resize', scale=(1248, 736), keep_ratio=True),
         ]),
+    dict(
+        type='PseudoClipAugment',
+        num_frames=num_frames,
+        rotation_range=(-10, 10),
+        translate_range=(-0.1, 0.1),
+        perspective_magnitude=0.08,
+        brightness_range=(-40, 40),
+        hue_saturation_range=(-5, 5),
+        motion_blur_prob=0.0,
+        pad_val=caffe_mean),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[dict(type='Resize', scale=(1248, 736), keep_ratio=True)]),
     dict(type='PackTrackInputs')
 ]
+# sabarim/STEm-Seg: stemseg/data/metainfo/mapillary.yaml: Car (56) -> car,
+# Person (20) -> pedestrian; riders and other vehicles -> ignore regions
+mapillary_ignore_ids = [21, 22, 23, 53, 55, 57, 58, 59, 60, 61, 62, 63]
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,  # Mapillary pseudo-clips instead of YouTube-VIS
+        type='WeightedConcatDataset',
+        weights=[1.0],
+        total_samples=max_iters,  # iterations x 1 clip
+        datasets=[
+            dict(
+                type='ImagePseudoClipDataset',
+                data_root='data/mapillary/',
+                # STEm-Seg's mapillary.json (generic image JSON); train + val
+                # images in one folder, downsampled to the reference's
+                # metainfo/mapillary_image_dims.json
+                ann_file='stemseg/mapillary.json',
+                data_prefix=dict(img_path='stemseg_images/'),
+                num_frames=1,  # one copy; PseudoClipAugment makes T frames
+                category_map={56: 0, 20: 1},
+                ignore_category_ids=mapillary_ignore_ids,
+                min_instance_area=30,
+                max_instances=30,
+                metainfo=dict(classes=('car', 'pedestrian')),
+                lazy_init=True,  # the mix initialises its parts
+                pipeline=_train_pipeline)
+        ]))
 _test_pipeline = [
     dict(
         type='TransformBroadcaster',
@@ -57,14 +99,6 @@ _test_pipeline = [
         ]),
     dict(type='PackTrackInputs', meta_keys=('video_name', ))
 ]
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,  # KITTI-MOTS instead of YouTube-VIS
-        type='KITTIMOTSDataset',
-        data_root=kitti_root,
-        ann_file='train.seqmap',
-        split_gap=6,
-        pipeline=_train_pipeline))
 val_dataloader = dict(
     dataset=dict(
         _delete_=True,  # KITTI-MOTS val

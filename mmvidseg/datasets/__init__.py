@@ -11,3 +11,5 @@ from .youtube_vis import (OVIS_CLASSES, YTVIS_2019_CLASSES,  # noqa: E402
 from .davis import DAVISDataset  # noqa: F401,E402
 from .kitti_mots import KITTIMOTSDataset  # noqa: F401,E402
 from .stemseg_json import StemSegJSONDataset  # noqa: F401,E402
+from .pseudo_clip import ImagePseudoClipDataset  # noqa: F401,E402
+from .weighted_concat import WeightedConcatDataset  # noqa: F401,E402

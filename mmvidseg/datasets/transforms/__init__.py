@@ -1,4 +1,5 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 from .frame_sampling import CLIP_MODES, VideoClipSample
+from .pseudo_clip import FrameWarp, PseudoClipAugment
 
-__all__ = ['CLIP_MODES', 'VideoClipSample']
+__all__ = ['CLIP_MODES', 'VideoClipSample', 'FrameWarp', 'PseudoClipAugment']
