@@ -14,16 +14,26 @@ model = dict(
 max_iters = 2 * 10000
 param_scheduler = []  # LR_DECAY_TYPE: none
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-# YouTube-VIS / DAVIS FRAME_GAP 16 in stage 2
+# YouTube-VIS / DAVIS FRAME_GAP 16 in stage 2; single-instance duplication
+# on both, DAVIS with the background as ignore region (see stage 1)
 _train_pipeline = [
     dict(type='VideoClipSample', num_frames=num_frames, mode='consecutive'),
-    dict(type='TransformBroadcaster', share_random_params=True,
-         transforms=[
-             dict(type='LoadImageFromFile'),
-             dict(type='LoadTrackAnnotations', with_mask=True),
-             dict(type='Resize', scale=(1248, 736), keep_ratio=True),
-         ]),
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+        ]),
+    dict(type='SingleInstanceDuplicate', background_as_ignore=False),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[dict(type='Resize', scale=(1248, 736), keep_ratio=True)]),
     dict(type='PackTrackInputs')
+]
+_davis_train_pipeline = [
+    dict(t, background_as_ignore=True)
+    if t['type'] == 'SingleInstanceDuplicate' else t for t in _train_pipeline
 ]
 caffe_mean = [102.9801, 115.9465, 122.7717]
 # as stage 1 (metainfo/{coco,pascal_voc}.yaml, keep_davis)
@@ -78,7 +88,7 @@ train_dataloader = dict(
                 task='unsupervised',
                 split='train',
                 lazy_init=True,
-                pipeline=_train_pipeline),
+                pipeline=_davis_train_pipeline),
             dict(
                 type='ImagePseudoClipDataset',
                 data_root='data/VOCdevkit/VOC2012/',

@@ -78,17 +78,22 @@ model = dict(
     init_cfg=None)
 
 # INPUT.MIN_DIM 640 / MAX_DIM 1196; clips of T frames from a window of
-# FRAME_GAP 8; no flip on real video (apply_augmentation=False upstream)
+# FRAME_GAP 8; no flip on real video (apply_augmentation=False upstream);
+# DATA.YOUTUBE_VIS.SINGLE_INSTANCE_DUPLICATION: clips with one object get a
+# shifted copy of it, at full resolution (instance_duplicator.py)
 train_pipeline = [
     dict(type='VideoClipSample', num_frames=num_frames, mode='consecutive'),
     dict(
         type='TransformBroadcaster',
-        share_random_params=True,
         transforms=[
             dict(type='LoadImageFromFile'),
             dict(type='LoadTrackAnnotations', with_mask=True),
-            dict(type='Resize', scale=(1196, 640), keep_ratio=True),
         ]),
+    dict(type='SingleInstanceDuplicate'),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[dict(type='Resize', scale=(1196, 640), keep_ratio=True)]),
     dict(type='PackTrackInputs')
 ]
 test_pipeline = [

@@ -37,18 +37,36 @@ param_scheduler = [
         by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-# INPUT.MIN_DIM 736 / MAX_DIM 1248
-_train_transforms = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadTrackAnnotations', with_mask=True),
-    dict(type='Resize', scale=(1248, 736), keep_ratio=True),
-]
-_train_pipeline = [
-    dict(type='VideoClipSample', num_frames=num_frames, mode='consecutive'),
-    dict(type='TransformBroadcaster', share_random_params=True,
-         transforms=_train_transforms),
-    dict(type='PackTrackInputs')
-]
+# INPUT.MIN_DIM 736 / MAX_DIM 1248. Single-instance duplication at full
+# resolution for YouTube-VIS (DATA.YOUTUBE_VIS.SINGLE_INSTANCE_DUPLICATION)
+# and DAVIS (hard-coded in stemseg/training/utils.py, with the background as
+# ignore region: background_as_ignore_region=True)
+
+
+def _video_pipeline(background_as_ignore):
+    return [
+        dict(type='VideoClipSample', num_frames=num_frames,
+             mode='consecutive'),
+        dict(
+            type='TransformBroadcaster',
+            transforms=[
+                dict(type='LoadImageFromFile'),
+                dict(type='LoadTrackAnnotations', with_mask=True),
+            ]),
+        dict(type='SingleInstanceDuplicate',
+             background_as_ignore=background_as_ignore),
+        dict(
+            type='TransformBroadcaster',
+            share_random_params=True,
+            transforms=[
+                dict(type='Resize', scale=(1248, 736), keep_ratio=True)
+            ]),
+        dict(type='PackTrackInputs')
+    ]
+
+
+_train_pipeline = _video_pipeline(False)  # YouTube-VIS
+_davis_train_pipeline = _video_pipeline(True)
 davis_root = 'data/DAVIS/'
 ytvis_root = 'data/youtube_vis_2019/'
 caffe_mean = [102.9801, 115.9465, 122.7717]
@@ -123,7 +141,7 @@ train_dataloader = dict(
                 task='unsupervised',
                 split='train',
                 lazy_init=True,
-                pipeline=_train_pipeline),
+                pipeline=_davis_train_pipeline),
             dict(
                 type='ImagePseudoClipDataset',
                 data_root='data/VOCdevkit/VOC2012/',

@@ -3,3 +3,7 @@ from .frame_sampling import CLIP_MODES, VideoClipSample
 from .pseudo_clip import FrameWarp, PseudoClipAugment
 
 __all__ = ['CLIP_MODES', 'VideoClipSample', 'FrameWarp', 'PseudoClipAugment']
+from .instance_duplication import (DuplicationPlan,  # noqa: E402
+                                   SingleInstanceDuplicate)
+
+__all__ += ['DuplicationPlan', 'SingleInstanceDuplicate']
