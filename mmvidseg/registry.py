@@ -101,3 +101,7 @@ LOG_PROCESSORS = Registry(
 from mmvidseg.utils.checkpoint import patch_checkpoint_loading  # noqa: E402
 
 patch_checkpoint_loading()
+
+from mmvidseg.utils.mmdet_patches import patch_track_data_sample  # noqa: E402
+
+patch_track_data_sample()
