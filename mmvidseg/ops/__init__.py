@@ -12,10 +12,14 @@ from .ms_deform_attn_func import (MultiScaleDeformAttnCPUFunction,
                                   level_start_index_from_shapes,
                                   ms_deform_attn, ms_deform_attn_backend,
                                   multi_scale_deformable_attn_pytorch)
+from .roi_align import (RoIAlign, RoIAlignCPUFunction, roi_align,
+                        roi_align_backend_name, roi_align_uses_kernel)
 
 __all__ = [
     'info', 'get_ext', 'ms_deform_attn', 'ms_deform_attn_backend',
     'MultiScaleDeformAttnCPUFunction', 'MultiScaleDeformableAttention',
     'convert_ms_deform_attn', 'check_ms_deform_attn_inputs',
-    'level_start_index_from_shapes', 'multi_scale_deformable_attn_pytorch'
+    'level_start_index_from_shapes', 'multi_scale_deformable_attn_pytorch',
+    'RoIAlign', 'RoIAlignCPUFunction', 'roi_align', 'roi_align_backend_name',
+    'roi_align_uses_kernel'
 ]

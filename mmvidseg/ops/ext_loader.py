@@ -40,15 +40,16 @@ def info() -> dict:
     Returns:
         dict: ``compiled`` (bool, the extension imports), ``cpu_kernels``
         (list of CPU ops it provides), ``cuda`` (bool, compiled with CUDA
-        sources; multi-scale deformable attention on CUDA always runs mmcv's
-        kernel), ``openmp`` (bool), ``num_threads`` (intra-op threads the
-        kernels use, ``torch.get_num_threads()``), ``extension_path`` (str or
-        None), ``import_error`` (str or None) and ``hint`` (how to build it
-        when it is missing).
+        sources; multi-scale deformable attention and RoIAlign on CUDA
+        always run mmcv's kernels), ``openmp`` (bool), ``num_threads``
+        (intra-op threads the kernels use, ``torch.get_num_threads()``),
+        ``extension_path`` (str or None), ``import_error`` (str or None) and
+        ``hint`` (how to build it when it is missing).
     """
     ext = _ext
     ops = sorted(name for name in ('ms_deform_attn_forward',
-                                   'ms_deform_attn_backward')
+                                   'ms_deform_attn_backward',
+                                   'roi_align_forward', 'roi_align_backward')
                  if ext is not None and hasattr(ext, name))
     return dict(
         compiled=ext is not None,

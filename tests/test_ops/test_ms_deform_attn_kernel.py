@@ -74,9 +74,8 @@ def test_info_reports_the_build():
     }
     assert report['compiled'] == (get_ext() is not None)
     if report['compiled']:
-        assert report['cpu_kernels'] == [
-            'ms_deform_attn_backward', 'ms_deform_attn_forward'
-        ]
+        assert {'ms_deform_attn_backward', 'ms_deform_attn_forward'} <= set(
+            report['cpu_kernels'])
         assert report['import_error'] is None
         assert report['extension_path'].endswith('.so')
     else:

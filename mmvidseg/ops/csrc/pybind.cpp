@@ -7,6 +7,7 @@
 #endif
 
 #include "ms_deform_attn.h"
+#include "roi_align.h"
 
 namespace {
 
@@ -42,6 +43,19 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         py::arg("value"), py::arg("spatial_shapes"),
         py::arg("level_start_index"), py::arg("sampling_loc"),
         py::arg("attn_weight"), py::arg("grad_output"));
+  m.def("roi_align_forward", &mmvidseg::roi_align_cpu_forward,
+        "RoIAlign forward with average pooling (CPU, mmcv semantics). "
+        "Returns output (num_rois, C, out_h, out_w).",
+        py::arg("input"), py::arg("rois"), py::arg("out_h"), py::arg("out_w"),
+        py::arg("spatial_scale"), py::arg("sampling_ratio"),
+        py::arg("aligned"));
+  m.def("roi_align_backward", &mmvidseg::roi_align_cpu_backward,
+        "RoIAlign backward with average pooling (CPU). Returns grad_input "
+        "(num_images, channels, height, width).",
+        py::arg("grad_output"), py::arg("rois"), py::arg("num_images"),
+        py::arg("channels"), py::arg("height"), py::arg("width"),
+        py::arg("spatial_scale"), py::arg("sampling_ratio"),
+        py::arg("aligned"));
   m.def("compiled_with_openmp", &compiled_with_openmp,
         "Whether the extension was compiled with OpenMP.");
   m.def("compiled_with_cuda", &compiled_with_cuda,
