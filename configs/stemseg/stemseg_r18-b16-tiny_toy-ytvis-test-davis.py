@@ -1,11 +1,11 @@
 # Test-only: the tiny toy STEm-Seg (trained with
-# stemseg_r18-b16-tiny_1xb2-1200i_toy-ytvis.py) on the same toy valid videos
+# stemseg_r18-b16-tiny_1xb2-2400i_toy-ytvis.py) on the same toy valid videos
 # in the DAVIS-2017 unsupervised layout, written as the reference DAVIS
 # writer does (<= 20 tracks ranked by lifetime, palette PNGs) and scored
 # with DAVIS J&F:
 #   python tools/test.py \
 #       configs/stemseg/stemseg_r18-b16-tiny_toy-ytvis-test-davis.py CKPT
-_base_ = './stemseg_r18-b16-tiny_1xb2-1200i_toy-ytvis.py'
+_base_ = './stemseg_r18-b16-tiny_1xb2-2400i_toy-ytvis.py'
 model = dict(test_cfg=dict(output_format='davis', max_tracks=20))
 test_pipeline = [
     dict(

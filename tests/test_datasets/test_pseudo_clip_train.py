@@ -15,7 +15,7 @@ from mmvidseg.testing import REPO_ROOT
 from mmvidseg.utils import register_all_modules
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'stemseg',
-                  'stemseg_r18-b16-tiny_1xb2-1200i_toy-ytvis.py')
+                  'stemseg_r18-b16-tiny_1xb2-2400i_toy-ytvis.py')
 
 
 def _coco_from_first_frames(ytvis_json: str, out: str, num_videos: int):

@@ -13,7 +13,7 @@ from mmvidseg.testing import REPO_ROOT
 from mmvidseg.utils import register_all_modules
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'stemseg',
-                  'stemseg_r18-b16-tiny_1xb2-1200i_toy-ytvis.py')
+                  'stemseg_r18-b16-tiny_1xb2-2400i_toy-ytvis.py')
 
 
 def _cfg(toy_ytvis_root):
@@ -80,7 +80,7 @@ def test_toy_davis_config_writes_named_pngs(toy_root, tmp_path):
     from mmvidseg.evaluation.functional.davis_io import read_png_ids
     from mmvidseg.registry import METRICS
     register_all_modules()
-    cfg = Config.fromfile(CONFIG.replace('1xb2-1200i_toy-ytvis',
+    cfg = Config.fromfile(CONFIG.replace('1xb2-2400i_toy-ytvis',
                                          'toy-ytvis-test-davis'))
     cfg.test_dataloader.dataset.data_root = str(toy_root / 'davis/DAVIS')
     cfg.test_evaluator.outfile_prefix = str(tmp_path / 'results')

@@ -2,8 +2,8 @@
 # ResNet-18 with 16 base channels from scratch (trainable BN instead of the
 # frozen, pretrained one), 32-channel FPN and decoders, 4-frame clips,
 # AdamW instead of the reference's SGD (faster from scratch). Same losses,
-# clustering and stitching as the full model. 1200 iterations: about 4 min
-# on 2 free CPU cores (run with OMP_NUM_THREADS=1 on a shared machine: torch's
+# clustering and stitching as the full model. 2400 iterations: about 3 min
+# on one free CPU core (run with OMP_NUM_THREADS=1 on a shared machine: torch's
 # thread pool is 10-30x slower when the cores are contended); results in
 # configs/stemseg/README.md ("Toy model").
 _base_ = [
@@ -82,7 +82,7 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=10.0, norm_type=2))
-max_iters = 1200
+max_iters = 2400
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
          end=100),
@@ -91,7 +91,7 @@ param_scheduler = [
         begin=0,
         end=max_iters,
         by_epoch=False,
-        milestones=[1000],
+        milestones=[2000],
         gamma=0.1)
 ]
 train_cfg = dict(
