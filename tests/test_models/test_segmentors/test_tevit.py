@@ -91,9 +91,10 @@ def test_loss_keys_and_values():
     model = build_tiny().train()
     inputs, samples = batch()
     losses = model.loss(inputs, samples)
+    assert model.roi_head.num_stages == 4
     assert set(losses) == {
         f's{s}.{k}'
-        for s in range(2)
+        for s in range(4)
         for k in ('loss_cls', 'loss_bbox', 'loss_iou', 'loss_mask', 'pos_acc')
     }
     assert all(torch.isfinite(v).all() for v in losses.values())
