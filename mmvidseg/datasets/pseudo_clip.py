@@ -26,28 +26,27 @@ ANN_FORMATS = ('auto', 'coco', 'stemseg')
 CROWD_MODES = ('ignore', 'drop')
 
 
+def _rle(mask, height: int, width: int) -> dict:
+    """pycocotools RLE of an RLE dict (bytes / str / uncompressed counts) or
+    a polygon list."""
+    if isinstance(mask, list):
+        return mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
+    if isinstance(mask.get('counts'), list):
+        return mask_utils.frPyObjects(mask, height, width)
+    if isinstance(mask['counts'], str):
+        return dict(mask, counts=mask['counts'].encode('utf-8'))
+    return mask
+
+
 def _area(mask, height: int, width: int) -> float:
     """Pixel area of an RLE dict / polygon list."""
-    if isinstance(mask, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
-    elif isinstance(mask.get('counts'), list):
-        rle = mask_utils.frPyObjects(mask, height, width)
-    else:
-        rle = dict(mask, counts=mask['counts'].encode('utf-8')) if \
-            isinstance(mask['counts'], str) else mask
-    return float(mask_utils.area(rle))
+    return float(mask_utils.area(_rle(mask, height, width)))
 
 
 def _bbox(mask, height: int, width: int) -> Optional[List[float]]:
     """xyxy box of an RLE dict / polygon list; None when empty."""
-    if isinstance(mask, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
-    elif isinstance(mask.get('counts'), list):
-        rle = mask_utils.frPyObjects(mask, height, width)
-    else:
-        rle = dict(mask, counts=mask['counts'].encode('utf-8')) if \
-            isinstance(mask['counts'], str) else mask
-    x, y, w, h = (float(v) for v in mask_utils.toBbox(rle))
+    x, y, w, h = (float(v)
+                  for v in mask_utils.toBbox(_rle(mask, height, width)))
     return None if w < 1 or h < 1 else [x, y, x + w, y + h]
 
 
