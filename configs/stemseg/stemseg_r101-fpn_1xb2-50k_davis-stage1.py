@@ -82,16 +82,11 @@ def _image_pipeline(rotation):
                 dict(type='LoadImageFromFile'),
                 dict(type='LoadTrackAnnotations', with_mask=True),
             ]),
+        # other parameters: the transform's defaults (ImageToSeqAugmenter's)
         dict(
             type='PseudoClipAugment',
             num_frames=num_frames,
             rotation_range=rotation,
-            translate_range=(-0.1, 0.1),
-            perspective_magnitude=0.08,
-            brightness_range=(-40, 40),
-            hue_saturation_range=(-5, 5),
-            motion_blur_prob=0.25,
-            motion_blur_kernel_sizes=(9, 11),
             pad_val=caffe_mean),
         dict(
             type='TransformBroadcaster',

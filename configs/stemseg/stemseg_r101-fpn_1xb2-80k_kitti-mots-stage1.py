@@ -46,14 +46,11 @@ _train_pipeline = [
             dict(type='LoadImageFromFile'),
             dict(type='LoadTrackAnnotations', with_mask=True),
         ]),
+    # other parameters: the transform's defaults (ImageToSeqAugmenter's)
     dict(
         type='PseudoClipAugment',
         num_frames=num_frames,
         rotation_range=(-10, 10),
-        translate_range=(-0.1, 0.1),
-        perspective_magnitude=0.08,
-        brightness_range=(-40, 40),
-        hue_saturation_range=(-5, 5),
         motion_blur_prob=0.0,
         pad_val=caffe_mean),
     dict(
