@@ -3,3 +3,4 @@ from .stqi_head import STQIHead  # noqa: F401
 from .tevit_roi_head import TeViTRoIHead  # noqa: F401
 from .stemseg_decoders import (StemSegEmbeddingHead,  # noqa: F401
                                StemSegSemsegHead, StemSegSeedinessHead)
+from .dynamic_mask_head import DynamicMaskHead  # noqa: F401

@@ -101,20 +101,18 @@ class TeViTRoIHead(SparseRoIHead):
         bbox_feats = roi_extractor(x[:roi_extractor.num_inputs], rois)
         cls_score, bbox_pred, object_feats, attn_feats = bbox_head(
             bbox_feats, object_feats, num_frames=num_frames)
-        fake_bbox_results = dict(
-            rois=rois,
-            bbox_targets=(rois.new_zeros(len(rois), dtype=torch.long), None),
-            bbox_pred=bbox_pred.view(-1, bbox_pred.size(-1)),
-            cls_score=cls_score.view(-1, cls_score.size(-1)))
-        fake_sampling_results = [
-            InstanceData(pos_is_gt=rois.new_zeros(object_feats.size(1)))
-            for _ in range(num_imgs)
-        ]
-        results_list = bbox_head.refine_bboxes(
-            sampling_results=fake_sampling_results,
-            bbox_results=fake_bbox_results,
-            batch_img_metas=batch_img_metas)
-        proposal_list = [res.bboxes for res in results_list]
+        if bbox_head.reg_class_agnostic and \
+                getattr(bbox_head.bbox_coder, 'clip_border', True) is False:
+            # ``refine_bboxes`` decodes image by image only to clip each
+            # image's boxes to its shape; unclipped (TeViT), one decode of
+            # all RoIs gives the same boxes (elementwise ops) in one call
+            decoded = bbox_head.bbox_coder.decode(
+                rois[:, 1:], bbox_pred.view(-1, bbox_pred.size(-1)))
+            proposal_list = list(decoded.split(object_feats.size(1)))
+        else:
+            proposal_list = self._refine_bboxes(bbox_head, rois, cls_score,
+                                                bbox_pred, num_imgs,
+                                                batch_img_metas)
         return dict(
             cls_score=cls_score,
             decoded_bboxes=torch.cat(proposal_list),
@@ -124,6 +122,27 @@ class TeViTRoIHead(SparseRoIHead):
                 cls_score[i].detach() for i in range(num_imgs)
             ],
             detached_proposals=[item.detach() for item in proposal_list])
+
+    @staticmethod
+    def _refine_bboxes(bbox_head, rois: Tensor, cls_score: Tensor,
+                       bbox_pred: Tensor, num_imgs: int,
+                       batch_img_metas: List[dict]) -> List[Tensor]:
+        """Boxes of the next stage, per image, through mmdet's
+        ``refine_bboxes`` (as ``SparseRoIHead._bbox_forward``)."""
+        fake_bbox_results = dict(
+            rois=rois,
+            bbox_targets=(rois.new_zeros(len(rois), dtype=torch.long), None),
+            bbox_pred=bbox_pred.view(-1, bbox_pred.size(-1)),
+            cls_score=cls_score.view(-1, cls_score.size(-1)))
+        fake_sampling_results = [
+            InstanceData(pos_is_gt=rois.new_zeros(cls_score.size(1)))
+            for _ in range(num_imgs)
+        ]
+        results_list = bbox_head.refine_bboxes(
+            sampling_results=fake_sampling_results,
+            bbox_results=fake_bbox_results,
+            batch_img_metas=batch_img_metas)
+        return [res.bboxes for res in results_list]
 
     def bbox_loss(self, stage: int, x: Tuple[Tensor],
                   results_list: InstanceList, object_feats: Tensor,

@@ -3,13 +3,18 @@
 from typing import List, Sequence, Union
 
 import torch
-from mmdet.models.task_modules.assigners import AssignResult
+from mmdet.models.task_modules.assigners import (AssignResult, BBoxL1Cost,
+                                                  ClassificationCost,
+                                                  FocalLossCost, IoUCost)
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from mmvidseg.registry import TASK_UTILS
+
+# match costs whose value for a (prediction, GT) pair uses that pair only
+_PAIRWISE_COSTS = (FocalLossCost, BBoxL1Cost, IoUCost, ClassificationCost)
 
 DEFAULT_MATCH_COSTS = (
     dict(type='FocalLossCost', weight=2.0),
@@ -63,6 +68,39 @@ class TeViTHungarianAssigner:
         ]
         return torch.stack(costs).sum(0)
 
+    def _frame_costs(self, pred_instances: List[InstanceData],
+                     gt_instances: List[InstanceData],
+                     img_meta: dict) -> List[Tensor]:
+        """``(P, n_t)`` match cost of every frame of the clip.
+
+        The built-in costs of a pair depend on that prediction and that GT
+        only (and on ``img_meta``, the first frame's for every frame), so
+        they are evaluated once on all frames' predictions against all
+        frames' GTs and each frame takes its diagonal block: the same
+        values as frame-by-frame calls, with one call per cost instead of
+        T. Other match costs run frame by frame.
+        """
+        if not all(type(cost) in _PAIRWISE_COSTS and
+                   not getattr(cost, 'binary_input', False)
+                   for cost in self.match_costs):
+            return [
+                self._frame_cost(pred, gt, img_meta) if len(gt) else None
+                for pred, gt in zip(pred_instances, gt_instances)
+            ]
+        preds = InstanceData(
+            bboxes=torch.cat([pred.bboxes for pred in pred_instances]),
+            scores=torch.cat([pred.scores for pred in pred_instances]))
+        gts = InstanceData(
+            bboxes=torch.cat([gt.bboxes for gt in gt_instances]),
+            labels=torch.cat([gt.labels for gt in gt_instances]))
+        full = self._frame_cost(preds, gts, img_meta)  # (T*P, sum n_t)
+        costs, row, col = [], 0, 0
+        for pred, gt in zip(pred_instances, gt_instances):
+            num_preds, num_gts = len(pred.bboxes), len(gt.bboxes)
+            costs.append(full[row:row + num_preds, col:col + num_gts])
+            row, col = row + num_preds, col + num_gts
+        return costs
+
     def assign(self, pred_instances: List[InstanceData],
                gt_instances: List[InstanceData],
                img_meta: dict) -> List[AssignResult]:
@@ -112,10 +150,12 @@ class TeViTHungarianAssigner:
                                       device=device)) for gt in gt_instances
             ]
 
+        frame_costs = self._frame_costs(pred_instances, gt_instances,
+                                        img_meta)
         cost = pred_instances[0].bboxes.new_zeros(num_preds, num_ids)
         weight = cost.new_zeros(num_ids)
         presents, firsts = [], []
-        for pred, gt, ids in zip(pred_instances, gt_instances, frame_ids):
+        for frame_cost, ids in zip(frame_costs, frame_ids):
             match = ids[None, :] == clip_ids[:, None]  # (K, n_t)
             present = match.any(1)  # (K,)
             first = match.float().argmax(1) if len(ids) else \
@@ -124,7 +164,6 @@ class TeViTHungarianAssigner:
             firsts.append(first)
             if len(ids) == 0:
                 continue
-            frame_cost = self._frame_cost(pred, gt, img_meta)  # (P, n_t)
             cost = cost + torch.where(present[None, :], frame_cost[:, first],
                                       cost.new_zeros(()))
             weight = weight + present.float()

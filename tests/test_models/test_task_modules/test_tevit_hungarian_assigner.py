@@ -77,3 +77,51 @@ def test_empty_clip_and_missing_ids():
         l1_assigner().assign([pred([[0, 0, 1, 1]])], [no_ids], META)
     with pytest.raises(ValueError, match='2 predicted frames'):
         l1_assigner().assign([pred([[0, 0, 1, 1]])] * 2, [empty[0]], META)
+
+
+def random_clip(seed, num_frames=3, num_preds=7, num_classes=4):
+    """Frames with 0-3 GTs of ids 1-4 (some absent), random predictions."""
+    g = torch.Generator().manual_seed(seed)
+    preds, gts = [], []
+    for t in range(num_frames):
+        xy = torch.rand(num_preds, 2, generator=g) * 80
+        preds.append(
+            InstanceData(
+                bboxes=torch.cat(
+                    [xy, xy + torch.rand(num_preds, 2, generator=g) * 40 + 1],
+                    1),
+                scores=torch.randn(num_preds, num_classes, generator=g)))
+        n = 0 if t == 1 else int(torch.randint(1, 4, (1, ), generator=g))
+        ids = torch.randperm(4, generator=g)[:n] + 1
+        xy = torch.rand(n, 2, generator=g) * 60
+        gts.append(
+            InstanceData(
+                bboxes=torch.cat([xy, xy + 20], 1),
+                labels=torch.randint(0, num_classes, (n, ), generator=g),
+                instances_ids=ids))
+    return preds, gts
+
+
+def test_batched_frame_costs_equal_frame_by_frame(monkeypatch):
+    """All frames' costs in one call per cost (the default costs) give the
+    per-frame values and the same assignment as frame-by-frame calls."""
+    import mmvidseg.models.task_modules.tevit_hungarian_assigner as mod
+    assigner = TeViTHungarianAssigner()
+    for seed in range(6):
+        preds, gts = random_clip(seed)
+        fast = assigner._frame_costs(preds, gts, META)
+        for t, (p, g) in enumerate(zip(preds, gts)):
+            if len(g) == 0:
+                assert fast[t].shape == (7, 0)
+                continue
+            assert torch.equal(fast[t], assigner._frame_cost(p, g, META))
+        fast_results = assigner.assign(preds, gts, META)
+        with monkeypatch.context() as m:
+            m.setattr(mod, '_PAIRWISE_COSTS', ())  # frame by frame
+            slow = assigner._frame_costs(preds, gts, META)
+            assert slow[1] is None
+            slow_results = assigner.assign(preds, gts, META)
+        for a, b in zip(fast_results, slow_results):
+            assert torch.equal(a.gt_inds, b.gt_inds)
+            assert torch.equal(a.labels, b.labels)
+        assert sum(int((r.gt_inds > 0).sum()) for r in fast_results) > 0
