@@ -4,8 +4,9 @@
 # baseline of the main job
 # (configs/mask2former_vis/mask2former_r18-b16-tiny_1xb4-2500i_toy-ytvis.py).
 # Toy AP on toy data 1.2 (configs/tevit/README.md "Toy data"): 0.685 / 0.590 /
-# 0.654 for seeds 0 / 1 / 2 vs the baseline's 0.678 / 0.687 / 0.679, at
-# 1.06-1.13x its training CPU time, so the main job keeps Mask2Former. The
+# 0.654 for seeds 0 / 1 / 2 vs the baseline's 0.678 / 0.687 / 0.679 (on 160
+# held-out toy videos 0.587 vs 0.692), at 0.92-0.94x its training CPU time,
+# so the main job keeps Mask2Former. The
 # class weight 5 and the 4 stages (official: 2.0, 6) suppress near-duplicate
 # tracks that the 2-stage, weight-2 version ranked above true ones (AP 0.556).
 _base_ = [
