@@ -9,7 +9,10 @@ CPU. ``mmvidseg.ops._ext.roi_align_forward`` / ``roi_align_backward``
 float32 and float64 (same operations in the same order), several times
 faster: the separable sample tables of a RoI are built once and shared by
 all channels, and channel blocks of each image are processed channel-last
-in cache, so the backward pass has no write races.
+in cache, so the backward pass has no write races. The copy is of whole
+planes, so inputs with few channels, large planes and few RoIs are the
+exception (16 one-channel 96x96 planes with one RoI each: 1.26 ms here,
+0.52 ms with mmcv's loop); TeViT's mask targets call mmcv's op for that.
 
 Dispatch (:func:`roi_align`, :class:`RoIAlign`): CPU float32 / float64
 tensors with ``pool_mode='avg'`` take the kernel when the extension is
