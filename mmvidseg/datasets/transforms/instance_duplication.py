@@ -16,7 +16,7 @@ from mmdet.structures.mask import BitmapMasks
 
 from mmvidseg.registry import TRANSFORMS
 
-Box = Tuple[int, int, int, int]
+from .mask_boxes import mask_bbox, mask_boxes
 
 
 @dataclass
@@ -30,16 +30,6 @@ class DuplicationPlan:
     """
     flip: bool
     shifts: List[Optional[Tuple[float, float]]]
-
-
-def mask_bbox(mask: np.ndarray) -> Optional[Box]:
-    """(x1, y1, x2, y2) of a (H, W) mask, x2 / y2 one past the last pixel;
-    None for an empty mask (reference ``bbox_from_mask``)."""
-    cols, rows = mask.any(0), mask.any(1)
-    if not cols.any():
-        return None
-    xs, ys = np.flatnonzero(cols), np.flatnonzero(rows)
-    return int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1
 
 
 def _axis_direction(lo: int, hi: int, size: int) -> Optional[float]:
@@ -359,9 +349,7 @@ class SingleInstanceDuplicate(BaseTransform):
             results['gt_ignore_flags'][t] = f.ignore
             if 'gt_bboxes' in results:
                 box_type = type(results['gt_bboxes'][t])
-                boxes = np.array([mask_bbox(m) or (0, 0, 0, 0)
-                                  for m in f.masks],
-                                 np.float32).reshape(-1, 4)  # (N, 4)
+                boxes = mask_boxes(f.masks)  # (N, 4)
                 results['gt_bboxes'][t] = boxes \
                     if box_type is np.ndarray else box_type(boxes)
 

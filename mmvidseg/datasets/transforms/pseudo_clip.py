@@ -17,6 +17,8 @@ from mmdet.structures.mask import BitmapMasks
 
 from mmvidseg.registry import TRANSFORMS
 
+from .mask_boxes import mask_boxes
+
 
 @dataclass
 class FrameWarp:
@@ -154,16 +156,6 @@ def apply_frame_warp(img: np.ndarray, label_map: np.ndarray,
     if warp.blur_kernel is not None:
         out = cv2.filter2D(out, -1, warp.blur_kernel).reshape(img.shape)
     return out, lab.astype(np.int32)
-
-
-def mask_boxes(masks: np.ndarray) -> np.ndarray:
-    """(N, H, W) non-empty masks -> (N, 4) float32 xyxy boxes (x2 / y2 one
-    past the last pixel, as mmdet's ``BitmapMasks.get_bboxes``)."""
-    boxes = np.zeros((len(masks), 4), np.float32)
-    for i, m in enumerate(masks):
-        ys, xs = np.nonzero(m)
-        boxes[i] = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
-    return boxes
 
 
 _Range = Optional[Tuple[float, float]]

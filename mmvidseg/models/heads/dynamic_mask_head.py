@@ -68,10 +68,9 @@ def batched_mask_target(pos_proposals_list: Sequence[Tensor],
         inds.to(device) + offset
         for inds, offset in zip(pos_assigned_gt_inds_list, offsets)
     ])
-    boxes = proposals
     boxes = torch.stack([
-        boxes[:, 0].clamp(0, width), boxes[:, 1].clamp(0, height),
-        boxes[:, 2].clamp(0, width), boxes[:, 3].clamp(0, height)
+        proposals[:, 0].clamp(0, width), proposals[:, 1].clamp(0, height),
+        proposals[:, 2].clamp(0, width), proposals[:, 3].clamp(0, height)
     ], 1)
     rois = torch.cat([plane.to(boxes.dtype)[:, None], boxes], 1)
     planes = torch.cat([

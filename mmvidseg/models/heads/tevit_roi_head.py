@@ -108,14 +108,15 @@ class TeViTRoIHead(SparseRoIHead):
             # all RoIs gives the same boxes (elementwise ops) in one call
             decoded = bbox_head.bbox_coder.decode(
                 rois[:, 1:], bbox_pred.view(-1, bbox_pred.size(-1)))
-            proposal_list = list(decoded.split(object_feats.size(1)))
+            proposal_list = decoded.split(object_feats.size(1))
         else:
             proposal_list = self._refine_bboxes(bbox_head, rois, cls_score,
                                                 bbox_pred, num_imgs,
                                                 batch_img_metas)
+            decoded = torch.cat(proposal_list)
         return dict(
             cls_score=cls_score,
-            decoded_bboxes=torch.cat(proposal_list),
+            decoded_bboxes=decoded,
             object_feats=object_feats,
             attn_feats=attn_feats,
             detached_cls_scores=[
