@@ -1,6 +1,7 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Every config under configs/ loads and builds its model, datasets and
 evaluators (no pretrained weights, no real dataset files)."""
+import ast
 import copy
 import glob
 import os.path as osp
@@ -87,3 +88,73 @@ def test_big_config_model_builds(path):
     model_cfg = copy.deepcopy(cfg.model)
     _strip_init_cfg(model_cfg)
     assert MODELS.build(model_cfg) is not None
+
+
+def _bases(path):
+    """The ``_base_`` files of a config, read without executing it."""
+    tree = ast.parse(open(path).read())
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == '_base_' for t in node.targets)):
+            value = ast.literal_eval(node.value)
+            names = [value] if isinstance(value, str) else value
+            return [
+                osp.normpath(osp.join(osp.dirname(path), n)) for n in names
+            ]
+    return []
+
+
+def _chain_depth(path):
+    """``_base_`` hops from a config to its deepest base."""
+    return max((1 + _chain_depth(b) for b in _bases(path)), default=0)
+
+
+ALL_CONFIGS = sorted(
+    glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True))
+
+
+def test_chain_depth_counts_hops(tmp_path):
+    (tmp_path / 'a.py').write_text("_base_ = './b.py'\n")
+    (tmp_path / 'b.py').write_text("_base_ = ['./c.py', './d.py']\n")
+    (tmp_path / 'c.py').write_text("_base_ = './d.py'\n")
+    (tmp_path / 'd.py').write_text('x = 1\n')
+    assert _chain_depth(str(tmp_path / 'd.py')) == 0
+    assert _chain_depth(str(tmp_path / 'a.py')) == 3
+
+
+@pytest.mark.parametrize('path', ALL_CONFIGS,
+                         ids=[osp.relpath(p, REPO_ROOT) for p in ALL_CONFIGS])
+def test_no_deep_base_chain(path):
+    """A system config inherits model / dataset / schedule side by side; a
+    variant inherits its system config: at most 3 ``_base_`` hops."""
+    assert _chain_depth(path) <= 3, (
+        f'{path}: _base_ chain of {_chain_depth(path)} hops; inherit the '
+        'bases under configs/_base_/ side by side instead')
+
+
+@pytest.mark.parametrize('path', ALL_CONFIGS,
+                         ids=[osp.relpath(p, REPO_ROOT) for p in ALL_CONFIGS])
+def test_delete_says_why(path):
+    """Every ``_delete_=True`` carries a comment saying what it replaces."""
+    for lineno, line in enumerate(open(path), 1):
+        if '_delete_' in line:
+            assert '#' in line.split('_delete_', 1)[1], (
+                f'{path}:{lineno}: _delete_=True without a comment saying '
+                'why the base settings are dropped')
+
+
+def _closure(path):
+    bases = _bases(path)
+    return bases + [b2 for b in bases for b2 in _closure(b)]
+
+
+TOY_CONFIGS = [p for p in CONFIGS if '-tiny' in osp.basename(p)]
+
+
+@pytest.mark.parametrize('path', TOY_CONFIGS,
+                         ids=[osp.relpath(p, REPO_ROOT) for p in TOY_CONFIGS])
+def test_toy_config_shrinks_a_full_model(path):
+    """Toy configs inherit a full model from configs/_base_/models/ and
+    state only what differs."""
+    models = [b for b in _closure(path) if '/_base_/models/' in b]
+    assert models, f'{path} inherits no configs/_base_/models/ file'

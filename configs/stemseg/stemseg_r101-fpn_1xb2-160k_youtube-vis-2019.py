@@ -6,76 +6,11 @@
 # max_iters samples, YouTube-VIS .6 / COCO .3 / VOC .1, the images as
 # pseudo-clips (stemseg/training/utils.py, coco_data_loader.py).
 _base_ = [
-    '../_base_/datasets/youtube_vis_2019.py', '../_base_/default_runtime.py'
+    '../_base_/models/stemseg_r101-fpn.py',
+    '../_base_/datasets/youtube_vis_2019.py',
+    '../_base_/schedules/stemseg_sgd-160k.py', '../_base_/default_runtime.py'
 ]
-num_frames = 8
-embedding_mode = 'xyff'
-
-model = dict(
-    type='STEmSeg',
-    data_preprocessor=dict(
-        type='TrackDataPreprocessor',
-        # caffe-style BGR mean, no std, no /255 (INPUT.IMAGE_MEAN)
-        mean=[102.9801, 115.9465, 122.7717],
-        std=[1.0, 1.0, 1.0],
-        bgr_to_rgb=False,
-        pad_size_divisor=32,
-        pad_mask=True),
-    backbone=dict(
-        type='ResNet',
-        depth=101,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        style='caffe',  # stride in the 1x1 conv (STRIDE_IN_1X1)
-        frozen_stages=1,  # stem + layer1 frozen (FREEZE_AT_STAGE: 2)
-        norm_cfg=dict(type='StemSegFrozenBN', eps=0.0),
-        norm_eval=True,
-        zero_init_residual=False,
-        init_cfg=None),
-    neck=dict(
-        type='FPN',
-        in_channels=[256, 512, 1024, 2048],
-        out_channels=256,
-        num_outs=4,
-        upsample_cfg=dict(mode='bilinear', align_corners=False)),
-    embedding_head=dict(
-        type='StemSegEmbeddingHead',
-        embedding_mode=embedding_mode,
-        seediness_output=True,
-        in_channels=256,
-        inter_channels=(256, 256, 128, 128),
-        num_frames=num_frames,
-        norm_cfg=dict(type='GN', num_groups=32)),
-    embedding_loss=dict(
-        type='StemSegEmbeddingLoss',
-        embedding_mode=embedding_mode,
-        free_dim_stds=(0.3, 0.3),
-        loss_weight_lovasz=1.0,
-        loss_weight_smoothness=10.0,
-        loss_weight_seediness=1.0,
-        loss_weight=1.0),
-    semseg_head=dict(
-        type='StemSegSemsegHead',
-        num_classes=40,
-        foreground_channel=True,
-        in_channels=256,
-        inter_channels=(256, 256, 256, 256),
-        num_frames=num_frames,
-        norm_cfg=dict(type='GN', num_groups=32)),
-    semseg_loss=dict(
-        type='StemSegSemsegLoss', loss_weight=1.0, loss_weight_fg=1.0),
-    test_cfg=dict(
-        clip_overlap=4,
-        primary_prob_thr=0.5,
-        secondary_prob_thr=0.3,
-        min_seediness_prob=0.8,
-        max_instances=20,
-        max_tracks=10,
-        resize_embeddings=True,  # --resize_embeddings (README, ytvis)
-        clustering='fast'),
-    # backbone init of the reference: mask_rcnn_R_101_FPN_backbone.pth
-    # converted with tools/model_converters/stemseg_to_mmvidseg.py
-    init_cfg=None)
+num_frames = 8  # clip length, as the model's (its heads are built for it)
 
 # INPUT.MIN_DIM 640 / MAX_DIM 1196; clips of T frames from a window of
 # FRAME_GAP 8; no flip on real video (apply_augmentation=False upstream);
@@ -193,25 +128,5 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# SGD Nesterov, lr 1e-3, wd 1e-4; accumulate 2 clips per step
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(
-        type='SGD', lr=1e-3, momentum=0.9, weight_decay=1e-4, nesterov=True),
-    accumulative_counts=2)
-max_iters = 2 * 160000
-# ExponentialLR: constant until 60k steps, then x0.01 over 100k steps
-param_scheduler = [
-    dict(
-        type='ExponentialLR',
-        gamma=0.01**(1.0 / (2 * 100000)),
-        begin=2 * 60000,
-        end=max_iters,
-        by_epoch=False)
-]
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=20000))

@@ -7,6 +7,7 @@
 # thread pool is 10-30x slower when the cores are contended); results in
 # configs/stemseg/README.md ("Toy model").
 _base_ = [
+    '../_base_/models/stemseg_r101-fpn.py',
     '../_base_/datasets/toy_youtube_vis.py', '../_base_/default_runtime.py'
 ]
 num_frames = 4
@@ -17,16 +18,14 @@ decoder = dict(
     inter_channels=(ch, ch, ch, ch),
     num_frames=num_frames,
     norm_cfg=dict(type='GN', num_groups=8))
+# only what differs from the full model (../_base_/models/stemseg_r101-fpn.py)
 model = dict(
-    type='STEmSeg',
     data_preprocessor=dict(
         type='TrackDataPreprocessor',
         mean=[103.53, 116.28, 123.675],
-        std=[57.375, 57.12, 58.395],
-        bgr_to_rgb=False,
-        pad_size_divisor=32,
-        pad_mask=True),
+        std=[57.375, 57.12, 58.395]),
     backbone=dict(
+        _delete_=True,  # not the R101's frozen BN (eps 0), zero_init_residual
         type='ResNet',
         depth=18,
         base_channels=16,
@@ -37,31 +36,15 @@ model = dict(
         norm_eval=False,
         style='caffe',
         init_cfg=None),
-    neck=dict(
-        type='FPN',
-        in_channels=[16, 32, 64, 128],
-        out_channels=ch,
-        num_outs=4,
-        upsample_cfg=dict(mode='bilinear', align_corners=False)),
-    embedding_head=dict(
-        type='StemSegEmbeddingHead',
-        embedding_mode='xyff',
-        seediness_output=True,
-        **decoder),
-    embedding_loss=dict(type='StemSegEmbeddingLoss', embedding_mode='xyff'),
+    neck=dict(type='FPN', in_channels=[16, 32, 64, 128], out_channels=ch),
+    embedding_head=dict(type='StemSegEmbeddingHead', **decoder),
     semseg_head=dict(
-        type='StemSegSemsegHead',
-        num_classes=num_classes,
-        foreground_channel=True,
-        **decoder),
-    semseg_loss=dict(type='StemSegSemsegLoss'),
+        type='StemSegSemsegHead', num_classes=num_classes, **decoder),
     test_cfg=dict(
         clip_overlap=2,
         min_seediness_prob=0.5,
         max_instances=10,
-        max_tracks=10,
-        resize_embeddings=False),
-    init_cfg=None)
+        resize_embeddings=False))
 
 train_pipeline = [
     dict(type='VideoClipSample', num_frames=num_frames, mode='consecutive'),

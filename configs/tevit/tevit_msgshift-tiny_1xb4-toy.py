@@ -10,6 +10,7 @@
 # class weight 5 and the 4 stages (official: 2.0, 6) suppress near-duplicate
 # tracks that the 2-stage, weight-2 version ranked above true ones (AP 0.556).
 _base_ = [
+    '../_base_/models/tevit_msgshift.py',
     '../_base_/datasets/toy_youtube_vis.py', '../_base_/default_runtime.py'
 ]
 
@@ -23,33 +24,21 @@ num_mask_convs = 1
 dyn_feat = 8  # DynamicConv feat_channels
 cls_weight = 5.0  # focal loss and matching cost weight
 lr = 2e-3
+# only what differs from the full model (../_base_/models/tevit_msgshift.py)
 model = dict(
-    type='TeViT',
-    data_preprocessor=dict(
-        type='TrackDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_mask=True,
-        pad_size_divisor=32),
     backbone=dict(
         type='MsgShifT',
         embed_dims=embed_dims,
         num_heads=[1, 2, 4, 8],
-        num_layers=[2, 2, 2, 2],
         mlp_ratios=[4, 4, 4, 4],
         sr_ratios=[8, 4, 2, 1],
         num_msg_tokens=8,
-        shift_strides=[1, -1, 2, -2],
         drop_path_rate=0.0,
         init_cfg=None),
     neck=dict(
         type='FPN',
         in_channels=[embed_dims * m for m in (1, 2, 4, 8)],
-        out_channels=feat,
-        start_level=0,
-        add_extra_convs='on_input',
-        num_outs=4),
+        out_channels=feat),
     rpn_head=dict(
         type='EmbeddingRPNHead',
         num_proposals=num_proposals,
@@ -59,76 +48,33 @@ model = dict(
         num_stages=num_stages,
         stage_loss_weights=[1] * num_stages,
         proposal_feature_channel=feat,
-        bbox_roi_extractor=dict(
-            type='SingleRoIExtractor',
-            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=2),
-            out_channels=feat,
-            featmap_strides=[4, 8, 16, 32]),
-        mask_roi_extractor=dict(
-            type='SingleRoIExtractor',
-            roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2),
-            out_channels=feat,
-            featmap_strides=[4, 8, 16, 32]),
+        bbox_roi_extractor=dict(type='SingleRoIExtractor', out_channels=feat),
+        mask_roi_extractor=dict(type='SingleRoIExtractor', out_channels=feat),
         bbox_head=dict(
             type='STQIHead',
             num_classes=num_classes,
-            num_ffn_fcs=2,
             num_heads=4,
-            num_cls_fcs=1,
             num_reg_fcs=1,
             feedforward_channels=4 * feat,
             in_channels=feat,
-            dropout=0.0,
-            ffn_act_cfg=dict(type='ReLU', inplace=True),
             dynamic_conv_cfg=dict(
                 type='DynamicConv',
                 in_channels=feat,
                 feat_channels=dyn_feat,
-                out_channels=feat,
-                input_feat_shape=7,
-                act_cfg=dict(type='ReLU', inplace=True),
-                norm_cfg=dict(type='LN')),
-            loss_bbox=dict(type='L1Loss', loss_weight=5.0),
-            loss_iou=dict(type='GIoULoss', loss_weight=2.0),
-            loss_cls=dict(
-                type='FocalLoss',
-                use_sigmoid=True,
-                gamma=2.0,
-                alpha=0.25,
-                loss_weight=cls_weight),
-            bbox_coder=dict(
-                type='DeltaXYWHBBoxCoder',
-                clip_border=False,
-                target_means=[0., 0., 0., 0.],
-                target_stds=[0.5, 0.5, 1., 1.])),
+                out_channels=feat),
+            loss_cls=dict(type='FocalLoss', loss_weight=cls_weight)),
         mask_head=dict(
             type='DynamicMaskHead',
             dynamic_conv_cfg=dict(
                 type='DynamicConv',
                 in_channels=feat,
                 feat_channels=dyn_feat,
-                out_channels=feat,
-                input_feat_shape=14,
-                with_proj=False,
-                act_cfg=dict(type='ReLU', inplace=True),
-                norm_cfg=dict(type='LN')),
+                out_channels=feat),
             num_convs=num_mask_convs,
             num_classes=num_classes,
-            roi_feat_size=14,
             in_channels=feat,
-            conv_kernel_size=3,
-            conv_out_channels=feat,
-            class_agnostic=False,
-            norm_cfg=dict(type='BN'),
-            upsample_cfg=dict(type='deconv', scale_factor=2),
-            loss_mask=dict(
-                type='DiceLoss',
-                loss_weight=8.0,
-                use_sigmoid=True,
-                activate=False,
-                eps=1e-5))),
+            conv_out_channels=feat)),
     train_cfg=dict(
-        rpn=None,
         rcnn=dict(
             assigner=dict(
                 type='TeViTHungarianAssigner',
@@ -136,12 +82,7 @@ model = dict(
                     dict(type='FocalLossCost', weight=cls_weight),
                     dict(type='BBoxL1Cost', weight=5.0, box_format='xyxy'),
                     dict(type='IoUCost', iou_mode='giou', weight=2.0)
-                ]),
-            sampler=dict(type='PseudoSampler'),
-            pos_weight=1,
-            mask_size=28)),
-    test_cfg=dict(
-        rpn=None, rcnn=dict(max_per_img=10, mask_thr_binary=0.5)),
+                ]))),
     init_cfg=None)
 
 train_pipeline = [

@@ -2,21 +2,55 @@
 # 2019: 8 GPUs x 2 clips x 5 frames, 9200 iterations, single-scale 'range'
 # resize. Re-implements hustvl/TeViT: configs/tevit/tevit_msgshift.py
 # (README: 46.3 AP with the official checkpoint, 161.83 M parameters).
-_base_ = './tevit_r50_8xb2-9200i_youtubevis2019.py'
+_base_ = [
+    '../_base_/models/tevit_msgshift.py',
+    '../_base_/datasets/youtube_vis_2019.py',
+    '../_base_/schedules/tevit_adamw-9200i.py', '../_base_/default_runtime.py'
+]
 
-model = dict(
-    backbone=dict(
-        _delete_=True,  # replaces the ResNet-50 settings of the base config
-        type='MsgShifT',
-        embed_dims=64,
-        num_layers=[2, 2, 2, 2],
-        num_msg_tokens=32,
-        shift_strides=[1, -1, 2, -2],
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://github.com/whai362/PVT/releases/download/v2/'
-            'pvt_v2_b1.pth')),
-    neck=dict(in_channels=[64, 128, 320, 512]))
+# data and checkpoints as tevit_r50_8xb2-9200i_youtubevis2019.py (as official)
+num_frames = 5  # frames per training clip
+
+# data: clips of 5 random, unordered annotated frames sharing one scale/flip;
+# multiscale_mode='range' of mmdet 2 = RandomResize with two scales
+train_pipeline = [
+    dict(
+        type='VideoClipSample',
+        num_frames=num_frames,
+        mode='random_unordered'),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+            dict(
+                type='RandomResize',
+                scale=[(640, 360), (960, 480)],
+                keep_ratio=True),
+            dict(type='RandomFlip', prob=0.5),
+        ]),
+    dict(type='PackTrackInputs')
+]
+test_pipeline = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale=(640, 360), keep_ratio=True),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+        ]),
+    dict(type='PackTrackInputs')
+]
+train_dataloader = dict(
+    batch_size=2, num_workers=2, dataset=dict(pipeline=train_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+# no validation (the official trains with --no-validate, see the schedule)
+val_dataloader = None
+val_evaluator = None
+
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=770))
 
 # COCO QueryInst with a PVTv2-b1 backbone (hustvl/Storage release v1.1.0);
 # `backbone.msg_tokens` is not in it and keeps its trunc-normal init
