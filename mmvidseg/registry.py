@@ -6,7 +6,17 @@ an earlier import side effect: the first ``get`` of a node imports the modules
 listed there (each of which also imports the mmdet subpackage it extends, see
 ``mmvidseg/utils/setup_env.py``). mmseg classes are reachable with the
 ``mmseg.`` prefix (``type='mmseg.CrossEntropyLoss'``).
+
+Classes that shadow an mmdet / mmcv class of the same name in the mmvidseg
+scope are registered in one place, :mod:`mmvidseg.overrides`, listed in the
+``locations`` of the registries they belong to. Importing this module
+patches nothing (see :mod:`mmvidseg.utils.compat`).
 """
+from mmvidseg.utils.compat import check_versions
+
+check_versions()  # before mmdet's import, with the install command
+
+# isort: off
 from mmdet.registry import DATA_SAMPLERS as MMDET_DATA_SAMPLERS
 from mmdet.registry import DATASETS as MMDET_DATASETS
 from mmdet.registry import EVALUATOR as MMDET_EVALUATOR
@@ -31,6 +41,7 @@ from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
 from mmdet.registry import \
     WEIGHT_INITIALIZERS as MMDET_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
+# isort: on
 
 # manage all kinds of runners like `EpochBasedRunner` and `IterBasedRunner`
 RUNNERS = Registry(
@@ -43,7 +54,9 @@ LOOPS = Registry('loop', parent=MMDET_LOOPS, locations=['mmvidseg.engine'])
 HOOKS = Registry('hook', parent=MMDET_HOOKS, locations=['mmvidseg.engine'])
 
 DATASETS = Registry(
-    'dataset', parent=MMDET_DATASETS, locations=['mmvidseg.datasets'])
+    'dataset',
+    parent=MMDET_DATASETS,
+    locations=['mmvidseg.datasets', 'mmvidseg.overrides'])
 DATA_SAMPLERS = Registry(
     'data sampler',
     parent=MMDET_DATA_SAMPLERS,
@@ -51,7 +64,10 @@ DATA_SAMPLERS = Registry(
 TRANSFORMS = Registry(
     'transform', parent=MMDET_TRANSFORMS, locations=['mmvidseg.datasets'])
 
-MODELS = Registry('model', parent=MMDET_MODELS, locations=['mmvidseg.models'])
+MODELS = Registry(
+    'model',
+    parent=MMDET_MODELS,
+    locations=['mmvidseg.models', 'mmvidseg.overrides'])
 MODEL_WRAPPERS = Registry(
     'model_wrapper',
     parent=MMDET_MODEL_WRAPPERS,
@@ -75,9 +91,13 @@ PARAM_SCHEDULERS = Registry(
     locations=['mmvidseg.engine'])
 
 METRICS = Registry(
-    'metric', parent=MMDET_METRICS, locations=['mmvidseg.evaluation'])
+    'metric',
+    parent=MMDET_METRICS,
+    locations=['mmvidseg.evaluation.metrics', 'mmvidseg.overrides'])
 EVALUATOR = Registry(
-    'evaluator', parent=MMDET_EVALUATOR, locations=['mmvidseg.evaluation'])
+    'evaluator',
+    parent=MMDET_EVALUATOR,
+    locations=['mmvidseg.evaluation.metrics'])
 
 TASK_UTILS = Registry(
     'task util', parent=MMDET_TASK_UTILS, locations=['mmvidseg.models'])
@@ -95,13 +115,3 @@ LOG_PROCESSORS = Registry(
     'log_processor',
     parent=MMDET_LOG_PROCESSORS,
     locations=['mmvidseg.engine'])
-
-# torch >= 2.6 refuses mmengine's own checkpoints; register mmvidseg's
-# allow-listed loader as soon as any mmvidseg registry is in use.
-from mmvidseg.utils.checkpoint import patch_checkpoint_loading  # noqa: E402
-
-patch_checkpoint_loading()
-
-from mmvidseg.utils.mmdet_patches import patch_track_data_sample  # noqa: E402
-
-patch_track_data_sample()

@@ -13,14 +13,12 @@ the predicted tracks of the first ``--max-show`` videos to mp4 / gif.
 """
 import argparse
 import json
-import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmvidseg.utils import register_all_modules
-from mmvidseg.utils.config_utils import adapt_dist_backend, default_work_dir
+from mmvidseg.utils.config_utils import (add_runner_args, load_runner_config,
+                                         parse_runner_args)
 
 
 def parse_args():
@@ -42,29 +40,13 @@ def parse_args():
         choices=['mp4', 'gif'])
     parser.add_argument('--max-show', type=int, default=4)
     parser.add_argument('--show-score-thr', type=float, default=0.3)
-    parser.add_argument('--work-dir', help='where logs go')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser, 'where logs go')
+    return parse_runner_args(parser)
 
 
 def main():
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = default_work_dir(cfg, args.config, args.work_dir)
-    adapt_dist_backend(cfg)
+    cfg = load_runner_config(args)
     cfg.load_from = args.checkpoint
 
     out_dir = args.out_dir or osp.join(cfg.work_dir, 'submission')

@@ -23,7 +23,6 @@ model = dict(
     test_cfg=dict(
         clip_overlap=4,
         max_tracks=20,
-        output_format='davis',
         seediness_fg_thr=0.25,
         resize_embeddings=False))
 
@@ -175,5 +174,6 @@ val_evaluator = dict(
     _delete_=True,  # J&F instead of YouTube-VIS AP
     type='DAVISMetric',
     task='unsupervised',
+    pred_order='rank',  # the reference DAVIS writer: tracks by lifetime
     outfile_prefix='./work_dirs/stemseg_davis/results')
 test_evaluator = val_evaluator

@@ -19,9 +19,7 @@ model = dict(
         clip_overlap=4,
         min_seediness_prob=0.95,
         max_tracks=1000,
-        resize_embeddings=False,
-        output_format='kitti_mots',
-        kitti_class_ids=(1, 2)))
+        resize_embeddings=False))
 
 max_iters = 2 * 80000
 param_scheduler = [
@@ -109,5 +107,8 @@ val_evaluator = dict(
     _delete_=True,  # sMOTSA / HOTA instead of YouTube-VIS AP
     type='KITTIMOTSMetric',
     class_ids=(1, 2),
+    # the reference KITTI-MOTS writer + its results_nms post-processing
+    pred_format='stemseg',
+    postprocess=True,
     outfile_prefix='./work_dirs/stemseg_kitti_mots/results_nms')
 test_evaluator = val_evaluator

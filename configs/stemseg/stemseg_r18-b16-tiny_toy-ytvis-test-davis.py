@@ -6,7 +6,7 @@
 #   python tools/test.py \
 #       configs/stemseg/stemseg_r18-b16-tiny_toy-ytvis-test-davis.py CKPT
 _base_ = './stemseg_r18-b16-tiny_1xb2-2400i_toy-ytvis.py'
-model = dict(test_cfg=dict(output_format='davis', max_tracks=20))
+model = dict(test_cfg=dict(max_tracks=20))
 test_pipeline = [
     dict(
         type='TransformBroadcaster',
@@ -28,5 +28,6 @@ test_evaluator = dict(
     _delete_=True,  # DAVISMetric instead of the YouTube-VIS metric
     type='DAVISMetric',
     task='unsupervised',
+    pred_order='rank',  # the reference DAVIS writer: tracks by lifetime
     outfile_prefix='./work_dirs/stemseg_toy_davis/results')
 val_evaluator = test_evaluator

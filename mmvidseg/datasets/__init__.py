@@ -1,9 +1,8 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-from mmvidseg.utils.setup_env import import_mmdet_packages
+from mmvidseg.utils.setup_env import prepare_upstream
 
-import_mmdet_packages()  # mmdet classes must be registered before ours resolve
+prepare_upstream()  # mmdet classes registered, compat fixes applied
 
-from .samplers import *  # noqa: F401,F403,E402
 from .transforms import *  # noqa: F401,F403,E402
 from .youtube_vis import (OVIS_CLASSES, YTVIS_2019_CLASSES,  # noqa: E402
                           YTVIS_2021_CLASSES, AnnotationError, OVISDataset,

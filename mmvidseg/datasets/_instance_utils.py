@@ -12,8 +12,7 @@ instance_id, ignore_flag}]``.
 import itertools
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-from pycocotools import mask as mask_utils
+from mmvidseg.structures.masks import decode_rle, rle_bbox
 
 MASK_FORMATS = ('rle', 'bitmap')
 
@@ -22,35 +21,13 @@ class DatasetFormatError(ValueError):
     """A dataset file is malformed; the message names file, sequence, frame."""
 
 
-def encode_mask(mask: np.ndarray) -> dict:
-    """Binary (H, W) mask -> compressed COCO RLE with ``counts`` as str."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    rle['counts'] = rle['counts'].decode('utf-8')
-    return rle
-
-
-def decode_counts(counts: str, height: int, width: int) -> np.ndarray:
-    """RLE ``counts`` string + size -> (H, W) uint8 mask."""
-    return mask_utils.decode(
-        dict(size=[height, width], counts=counts.encode('utf-8')))
-
-
-def rle_bbox(rle: dict) -> Optional[List[float]]:
-    """xyxy box of an RLE, or None when the mask is empty."""
-    x, y, w, h = (float(v) for v in mask_utils.toBbox(rle))
-    if w < 1 or h < 1:
-        return None
-    return [x, y, x + w, y + h]
-
-
 def make_instance(rle: dict, label: int, instance_id: int, ignore: bool,
                   mask_format: str) -> Optional[dict]:
     """Instance dict for ``instances``; None for an empty mask."""
     box = rle_bbox(rle)
     if box is None:
         return None
-    mask = rle if mask_format == 'rle' else mask_utils.decode(
-        dict(size=rle['size'], counts=rle['counts'].encode('utf-8')))
+    mask = rle if mask_format == 'rle' else decode_rle(rle)
     return dict(bbox=box, bbox_label=int(label), mask=mask,
                 instance_id=int(instance_id), ignore_flag=int(ignore))
 
@@ -161,39 +138,3 @@ def drop_empty_frames(videos: List[dict], min_frames: int) -> List[dict]:
         if len(frames) >= min_frames:
             kept.append(dict(video, images=frames, video_length=len(frames)))
     return kept
-
-
-def check_rle_counts(counts: str, height: int, width: int,
-                     where: str) -> None:
-    """Check that a compressed RLE string covers exactly ``height * width``
-    pixels (pycocotools decodes a corrupt string without complaint).
-
-    Decodes the run lengths as ``rleFrString`` of pycocotools'
-    ``maskApi.c``.
-
-    Raises:
-        DatasetFormatError: naming ``where``.
-    """
-    runs: List[int] = []
-    p, n = 0, len(counts)
-    while p < n:
-        x, k, more = 0, 0, True
-        while more:
-            if p >= n:
-                raise DatasetFormatError(f'{where}: truncated RLE counts')
-            c = ord(counts[p]) - 48
-            x |= (c & 0x1f) << (5 * k)
-            more = bool(c & 0x20)
-            p += 1
-            k += 1
-            if not more and c & 0x10:
-                x |= -1 << (5 * k)
-        if len(runs) > 2:
-            x += runs[-2]
-        runs.append(x)
-    if any(r < 0 for r in runs) or sum(runs) != height * width:
-        raise DatasetFormatError(
-            f'{where}: RLE counts cover {sum(runs)} pixels (runs '
-            f'{"valid" if min(runs, default=0) >= 0 else "negative"}), the '
-            f'size {height}x{width} needs {height * width}; the mask string '
-            'is corrupt or the size is wrong')

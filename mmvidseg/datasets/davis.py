@@ -19,9 +19,10 @@ from mmdet.datasets import BaseVideoDataset
 from PIL import Image
 
 from mmvidseg.registry import DATASETS
+from mmvidseg.structures.masks import encode_mask
 from ._instance_utils import (DatasetFormatError, InstanceIdMap,
                               check_mask_format, drop_empty_frames,
-                              encode_mask, make_instance)
+                              make_instance)
 
 DAVIS_TASKS = ('semi-supervised', 'unsupervised')
 DAVIS_VOID_ID = 255

@@ -18,9 +18,10 @@ from mmdet.datasets import BaseVideoDataset
 from PIL import Image
 
 from mmvidseg.registry import DATASETS
+from mmvidseg.structures.masks import check_rle_counts
 from ._instance_utils import (DatasetFormatError, InstanceIdMap,
-                              check_mask_format, check_rle_counts,
-                              drop_empty_frames, make_instance, split_videos)
+                              check_mask_format, drop_empty_frames,
+                              make_instance, split_videos)
 
 KITTI_MOTS_IGNORE_CLASS = 10
 # The official train / val split (mots_tools: mots_eval/val.seqmap).
@@ -208,7 +209,8 @@ class KITTIMOTSDataset(BaseVideoDataset):
         if not ignore and obj['class_id'] not in self.class_ids:
             return None
         label = -1 if ignore else self.class_ids.index(obj['class_id'])
-        check_rle_counts(obj['rle']['counts'], *obj['rle']['size'], where)
+        check_rle_counts(obj['rle']['counts'], *obj['rle']['size'], where,
+                         DatasetFormatError)
         return make_instance(obj['rle'], label, ids(name, obj['obj_id']),
                              ignore, self.mask_format)
 

@@ -17,37 +17,12 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from mmdet.datasets import BaseVideoDataset
-from pycocotools import mask as mask_utils
-
 from mmvidseg.registry import DATASETS
+from mmvidseg.structures.masks import rle_area, rle_bbox
 from ._instance_utils import DatasetFormatError
 
 ANN_FORMATS = ('auto', 'coco', 'stemseg')
 CROWD_MODES = ('ignore', 'drop')
-
-
-def _rle(mask, height: int, width: int) -> dict:
-    """pycocotools RLE of an RLE dict (bytes / str / uncompressed counts) or
-    a polygon list."""
-    if isinstance(mask, list):
-        return mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
-    if isinstance(mask.get('counts'), list):
-        return mask_utils.frPyObjects(mask, height, width)
-    if isinstance(mask['counts'], str):
-        return dict(mask, counts=mask['counts'].encode('utf-8'))
-    return mask
-
-
-def _area(mask, height: int, width: int) -> float:
-    """Pixel area of an RLE dict / polygon list."""
-    return float(mask_utils.area(_rle(mask, height, width)))
-
-
-def _bbox(mask, height: int, width: int) -> Optional[List[float]]:
-    """xyxy box of an RLE dict / polygon list; None when empty."""
-    x, y, w, h = (float(v)
-                  for v in mask_utils.toBbox(_rle(mask, height, width)))
-    return None if w < 1 or h < 1 else [x, y, x + w, y + h]
 
 
 def read_coco_images(raw: dict, path: str) -> tuple:
@@ -87,7 +62,8 @@ def read_coco_images(raw: dict, path: str) -> tuple:
         rec = images[ann['image_id']]
         area = ann.get('area')
         if area is None:
-            area = _area(ann['segmentation'], rec['height'], rec['width'])
+            area = float(rle_area(ann['segmentation'], rec['height'],
+                                  rec['width']))
         rec['anns'].append(dict(cat=ann['category_id'],
                                 mask=ann['segmentation'],
                                 crowd=bool(ann.get('iscrowd', 0)),
@@ -124,7 +100,7 @@ def read_stemseg_images(raw: dict, path: str) -> tuple:
                     f'meta.category_labels {sorted(names)}')
             mask = dict(size=[h, w], counts=counts)
             anns.append(dict(cat=int(cat), mask=mask, crowd=False,
-                             area=_area(mask, h, w),
+                             area=float(rle_area(mask, h, w)),
                              where=f'{where} instance {k}'))
         ignore = img.get('ignore')
         records.append(dict(
@@ -307,7 +283,7 @@ class ImagePseudoClipDataset(BaseVideoDataset):
             picked.append((0.0, None, rec['ignore']))
         instances = []
         for _, label, mask in picked:
-            box = _bbox(mask, h, w)
+            box = rle_bbox(mask, h, w)
             if box is None:
                 continue
             instances.append(dict(bbox=box,

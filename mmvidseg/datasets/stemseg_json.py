@@ -22,14 +22,13 @@ import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence
 
-import numpy as np
 from mmdet.datasets import BaseVideoDataset
-from pycocotools import mask as mask_utils
 
 from mmvidseg.registry import DATASETS
+from mmvidseg.structures.masks import check_rle_counts, to_json_rle
 from ._instance_utils import (DatasetFormatError, InstanceIdMap,
-                              check_mask_format, check_rle_counts,
-                              drop_empty_frames, make_instance, split_videos)
+                              check_mask_format, drop_empty_frames,
+                              make_instance, split_videos)
 
 # category id of ignore regions in STEm-Seg's kittimots_*.json
 STEMSEG_KITTI_IGNORE_CAT_ID = 3
@@ -103,7 +102,8 @@ def _check_sequence(seq: dict, path: str, labels: Dict[int, str]) -> dict:
                     f'{where}: frame {t} instance {iid}: segmentations hold '
                     f'RLE counts strings, got {type(counts).__name__}')
             check_rle_counts(counts, seq['height'], seq['width'],
-                             f'{where}: frame {t} instance {iid}')
+                             f'{where}: frame {t} instance {iid}',
+                             DatasetFormatError)
     return dict(seq, categories=cats, segmentations=segs)
 
 
@@ -221,20 +221,6 @@ class StemSegJSONDataset(BaseVideoDataset):
 
 
 # ----------------------------------------------------------------- writing
-def _counts(mask, h: int, w: int) -> str:
-    """RLE counts string of an RLE dict / polygon list / bitmap mask."""
-    if isinstance(mask, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(mask, h, w))
-    elif isinstance(mask, dict) and isinstance(mask['counts'], list):
-        rle = mask_utils.frPyObjects(mask, h, w)
-    elif isinstance(mask, dict):
-        rle = mask
-    else:
-        rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    counts = rle['counts']
-    return counts.decode('utf-8') if isinstance(counts, bytes) else counts
-
-
 def videos_to_stemseg_json(videos: Sequence[dict], base_dir: str,
                            category_labels: Dict[int, str],
                            label_to_cat: Callable[[int], int],
@@ -277,7 +263,8 @@ def videos_to_stemseg_json(videos: Sequence[dict], base_dir: str,
                                            len(local) + 1)
                     cats[iid] = ignore_cat_id if inst['ignore_flag'] else \
                         int(label_to_cat(inst['bbox_label']))
-                    seg_t[str(iid)] = _counts(inst['mask'], h, w)
+                    seg_t[str(iid)] = to_json_rle(inst['mask'], h,
+                                                 w)['counts']
                 segs.append(seg_t)
             seq.update(categories={str(k): v for k, v in cats.items()},
                        segmentations=segs)

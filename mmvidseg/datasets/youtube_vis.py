@@ -60,7 +60,6 @@ class AnnotationError(ValueError):
     """An annotation file is malformed; the message names file, video, field."""
 
 
-@DATASETS.register_module()
 class YouTubeVISDataset(BaseVideoDataset):
     """YouTube-VIS dataset read from the official JSON file.
 

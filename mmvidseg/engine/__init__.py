@@ -1,5 +1,5 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-from mmvidseg.utils.setup_env import import_mmdet_packages
+from mmvidseg.utils.setup_env import prepare_upstream
 
-import_mmdet_packages()  # mmdet classes must be registered before ours resolve
+prepare_upstream()  # mmdet classes registered, compat fixes applied
 from .hooks import *  # noqa: F401,F403,E402

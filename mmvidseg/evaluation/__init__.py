@@ -1,6 +1,7 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-from mmvidseg.utils.setup_env import import_mmdet_packages
-
-import_mmdet_packages()  # mmdet classes must be registered before ours resolve
-
-from .metrics import *  # noqa: F401,F403,E402
+"""Evaluation: ``functional`` (pure metric math and official-format I/O, no
+mmcv / mmdet / mmengine), ``offline`` (command-line evaluators on official
+files, same rule) and ``metrics`` (mmengine ``BaseMetric`` adapters, the
+registry location of ``METRICS``). Import the subpackage you need; this
+package imports none of them.
+"""

@@ -8,11 +8,9 @@ from mmcv.ops.multi_scale_deform_attn import \
 from mmengine.utils import deprecated_api_warning
 from torch import Tensor, nn
 
-from mmvidseg.registry import MODELS
 from .ms_deform_attn_func import ms_deform_attn
 
 
-@MODELS.register_module()
 class MultiScaleDeformableAttention(MMCVMultiScaleDeformableAttention):
     """Multi-scale deformable attention with a compiled CPU path.
 
@@ -32,7 +30,8 @@ class MultiScaleDeformableAttention(MMCVMultiScaleDeformableAttention):
     ``value_proj``, ``output_proj``; state dicts are interchangeable), same
     initialisation, same ``identity`` residual (``residual`` is accepted with
     mmcv's deprecation warning) and ``batch_first`` semantics. It is
-    registered as ``MultiScaleDeformableAttention`` in mmvidseg's ``MODELS``,
+    registered as ``MultiScaleDeformableAttention`` in mmvidseg's ``MODELS``
+    (by :mod:`mmvidseg.overrides`; ``ops/`` imports no registry),
     shadowing mmcv's class in the ``mmvidseg`` scope; modules that construct
     mmcv's class directly (mmdet's ``MSDeformAttnPixelDecoder``) are switched
     with :func:`convert_ms_deform_attn`.

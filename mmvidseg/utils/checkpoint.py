@@ -17,7 +17,8 @@ possible by passing ``weights_only=False`` explicitly to
 :func:`load_checkpoint_file` (never done implicitly).
 
 mmengine's loader schemes for local paths and ``http(s)://`` URLs are
-re-registered to go through :func:`load_checkpoint_file`, so the Runner's
+re-registered to go through :func:`load_checkpoint_file` by
+:func:`mmvidseg.utils.compat.patch_checkpoint_loading`, so the Runner's
 ``load_from`` / ``resume`` and ``mmengine.runner.load_checkpoint`` use it.
 """
 import os.path as osp
@@ -27,9 +28,8 @@ from typing import Any, List, Optional
 
 import numpy as np
 import torch
-from mmengine.runner.checkpoint import CheckpointLoader
 
-_PATCHED = False
+_REGISTERED = False
 
 
 def safe_globals() -> List[Any]:
@@ -97,7 +97,7 @@ def load_checkpoint_file(filename: str,
     """
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename!r} does not exist')
-    patch_checkpoint_loading()
+    register_safe_globals()
     try:
         return torch.load(
             filename, map_location=map_location, weights_only=weights_only)
@@ -105,12 +105,12 @@ def load_checkpoint_file(filename: str,
         raise _explain(filename, e) from None
 
 
-def _load_local(filename: str, map_location=None) -> Any:
+def load_local(filename: str, map_location=None) -> Any:
     filename = osp.expanduser(filename)
     return load_checkpoint_file(filename, map_location=map_location)
 
 
-def _load_http(filename: str, map_location=None, model_dir=None,
+def load_http(filename: str, map_location=None, model_dir=None,
                progress: bool = True) -> Any:
     """Download into the torch hub cache (as mmengine does), then load."""
     from mmengine.runner.checkpoint import load_from_http
@@ -125,14 +125,9 @@ def _load_http(filename: str, map_location=None, model_dir=None,
         raise _explain(filename, e) from None
 
 
-def patch_checkpoint_loading() -> None:
-    """Register the allow-list and mmvidseg's loaders (idempotent)."""
-    global _PATCHED
-    if _PATCHED:
-        return
-    torch.serialization.add_safe_globals(safe_globals())
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_local, force=True)
-    CheckpointLoader.register_scheme(
-        prefixes=['http://', 'https://'], loader=_load_http, force=True)
-    _PATCHED = True
+def register_safe_globals() -> None:
+    """Add :func:`safe_globals` to torch's allow-list (idempotent)."""
+    global _REGISTERED
+    if not _REGISTERED:
+        torch.serialization.add_safe_globals(safe_globals())
+        _REGISTERED = True

@@ -1,11 +1,17 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""Small helpers the thin ``tools/*.py`` scripts share."""
+"""Small helpers the thin ``tools/*.py`` scripts share: the common command
+line (``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``)
+and the config setup every runner-based tool does the same way."""
+import argparse
+import os
 import os.path as osp
 from typing import Optional
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+
+from .compat import patch_cpu_dist_init
 
 
 def adapt_dist_backend(cfg: Config) -> None:
@@ -21,7 +27,7 @@ def adapt_dist_backend(cfg: Config) -> None:
                   'current')
         dist_cfg['backend'] = 'gloo'
     if not torch.cuda.is_available():
-        _patch_cpu_dist_init()
+        patch_cpu_dist_init()
         if cfg.get('launcher', 'none') != 'none':
             # mmengine passes device_ids=[LOCAL_RANK] to DDP by default,
             # which DDP rejects for CPU modules
@@ -29,31 +35,6 @@ def adapt_dist_backend(cfg: Config) -> None:
             wrapper.setdefault('type', 'MMDistributedDataParallel')
             wrapper['device_ids'] = None
             cfg.model_wrapper_cfg = wrapper
-
-
-def _patch_cpu_dist_init() -> None:
-    """Let mmengine's torchrun launcher start on a CPU-only torch.
-
-    mmengine 0.10.7's ``_init_dist_pytorch`` calls
-    ``torch.cuda.set_device(local_rank)`` unconditionally, which raises
-    ``AttributeError: module 'torch._C' has no attribute '_cuda_setDevice'``
-    on CPU builds of torch 2.13. Without CUDA there is no device to set, so
-    the process group is initialised directly; with CUDA mmengine's own
-    function runs unchanged.
-    """
-    import torch.distributed as torch_dist
-    from mmengine.dist import utils as dist_utils
-    original = dist_utils._init_dist_pytorch
-    if getattr(original, '_mmvidseg_cpu', False):
-        return
-
-    def init_dist_pytorch(backend, init_backend='torch', **kwargs):
-        if torch.cuda.is_available() or init_backend != 'torch':
-            return original(backend, init_backend=init_backend, **kwargs)
-        torch_dist.init_process_group(backend=backend, **kwargs)
-
-    init_dist_pytorch._mmvidseg_cpu = True
-    dist_utils._init_dist_pytorch = init_dist_pytorch
 
 
 def default_work_dir(cfg: Config, config_path: str,
@@ -65,3 +46,44 @@ def default_work_dir(cfg: Config, config_path: str,
     if cfg.get('work_dir', None) is not None:
         return cfg.work_dir
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def add_runner_args(parser: argparse.ArgumentParser,
+                    work_dir_help: str = 'the dir to save logs') -> None:
+    """Add the arguments every runner-based tool shares, as mmdet's tools:
+    ``--work-dir``, ``--cfg-options``, ``--launcher`` and ``--local-rank``."""
+    parser.add_argument('--work-dir', help=work_dir_help)
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. train_cfg.max_iters=10')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse, and export ``LOCAL_RANK`` for launchers that do not set it."""
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def load_runner_config(args: argparse.Namespace) -> Config:
+    """Register mmvidseg, read ``args.config``, apply ``--launcher``,
+    ``--cfg-options`` and ``--work-dir`` and adapt the distributed backend
+    to the machine (gloo without a GPU)."""
+    from mmvidseg.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = default_work_dir(cfg, args.config, args.work_dir)
+    adapt_dist_backend(cfg)
+    return cfg

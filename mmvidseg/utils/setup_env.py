@@ -11,14 +11,22 @@ from mmengine import DefaultScope
 MMDET_PACKAGES = ('mmdet.models', 'mmdet.datasets', 'mmdet.evaluation',
                   'mmdet.engine', 'mmdet.visualization')
 MMVIDSEG_PACKAGES = ('mmvidseg.datasets', 'mmvidseg.engine',
-                     'mmvidseg.evaluation', 'mmvidseg.models',
-                     'mmvidseg.visualization')
+                     'mmvidseg.evaluation.metrics', 'mmvidseg.models',
+                     'mmvidseg.visualization', 'mmvidseg.overrides')
 
 
-def import_mmdet_packages() -> None:
-    """Import the mmdet subpackages that register the classes we build on."""
+def prepare_upstream() -> None:
+    """Import the mmdet subpackages that register the classes we build on,
+    and apply :func:`mmvidseg.utils.compat.apply_compat_patches`.
+
+    Called by every package of mmvidseg that a registry lists in its
+    ``locations`` (so that a Runner building a ``default_scope='mmvidseg'``
+    config gets the fixes) and by :func:`register_all_modules`.
+    """
     for name in MMDET_PACKAGES:
         importlib.import_module(name)
+    from mmvidseg.utils.compat import apply_compat_patches
+    apply_compat_patches()
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
@@ -29,11 +37,9 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             ``'mmvidseg'`` (as ``default_scope='mmvidseg'`` in a config does
             for the Runner). Defaults to True.
     """
-    import_mmdet_packages()
+    prepare_upstream()
     for name in MMVIDSEG_PACKAGES:
         importlib.import_module(name)
-    from mmvidseg.utils.checkpoint import patch_checkpoint_loading
-    patch_checkpoint_loading()
 
     if init_default_scope:
         never_created = DefaultScope.get_current_instance() is None \

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from mmvidseg.registry import VISUALIZERS
+from mmvidseg.structures.video_sample import to_numpy
 
 
 def track_color(track_id: int) -> tuple:
@@ -19,13 +20,7 @@ def track_color(track_id: int) -> tuple:
 
 
 def _to_numpy(x):
-    if x is None:
-        return None
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    elif hasattr(x, 'to_ndarray'):  # mmdet BitmapMasks
-        x = x.to_ndarray()
-    return np.asarray(x)
+    return None if x is None else to_numpy(x)
 
 
 def draw_frame(image: np.ndarray,

@@ -9,7 +9,8 @@ from pycocotools import mask as mask_utils
 
 from mmvidseg.datasets import KITTIMOTSDataset
 from mmvidseg.datasets._instance_utils import (DatasetFormatError,
-                                               encode_mask, split_at_gaps)
+                                               split_at_gaps)
+from mmvidseg.structures.masks import encode_mask
 from mmvidseg.utils import register_all_modules
 
 register_all_modules()

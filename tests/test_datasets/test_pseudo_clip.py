@@ -7,7 +7,8 @@ import pytest
 from mmcv.transforms import Compose
 
 from mmvidseg.datasets import ImagePseudoClipDataset
-from mmvidseg.datasets._instance_utils import DatasetFormatError, encode_mask
+from mmvidseg.datasets._instance_utils import DatasetFormatError
+from mmvidseg.structures.masks import encode_mask
 from mmvidseg.utils import register_all_modules
 
 RED, GREEN = (0, 0, 200), (0, 170, 0)

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from mmvidseg.structures.masks import encode_mask, rle_area
 from mmvidseg.datasets import (DAVISDataset, KITTIMOTSDataset,
                                StemSegJSONDataset)
 from mmvidseg.datasets._instance_utils import DatasetFormatError
@@ -94,14 +95,11 @@ def test_ytvis_conversion(toy_ytvis_root, tmp_path):
 
 
 def _area(seg):
-    from pycocotools import mask as mask_utils
-    return int(mask_utils.area(seg if not isinstance(seg['counts'], list)
-                               else mask_utils.frPyObjects(seg, *seg['size'])))
+    return rle_area(seg)
 
 
 @pytest.fixture
 def small_json(tmp_path):
-    from mmvidseg.datasets._instance_utils import encode_mask
     import numpy as np
     m = np.zeros((4, 5), np.uint8)
     m[1:3, 2:4] = 1

@@ -10,7 +10,7 @@ from mmdet.models.layers import \
 from mmengine.config import ConfigDict
 from mmengine.registry import DefaultScope
 
-from mmvidseg.models.layers.ops_registration import MSDeformAttnPixelDecoder
+from mmvidseg.models.layers.ops_layers import MSDeformAttnPixelDecoder
 from mmvidseg.ops import (MultiScaleDeformableAttention,
                           convert_ms_deform_attn, get_ext, info,
                           ms_deform_attn_backend)

@@ -202,7 +202,7 @@ def test_missing_extension_falls_back(monkeypatch):
 
 
 def test_tevit_config_builds_mmvidseg_roi_align():
-    from mmvidseg.models.layers.ops_registration import SingleRoIExtractor
+    from mmvidseg.models.layers.ops_layers import SingleRoIExtractor
     from mmvidseg.registry import MODELS
     from mmvidseg.utils import register_all_modules
     register_all_modules()

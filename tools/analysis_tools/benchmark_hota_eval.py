@@ -30,7 +30,6 @@ import tempfile
 import time
 
 import numpy as np
-from pycocotools import mask as mask_utils
 from scipy.optimize import linear_sum_assignment
 
 from mmvidseg.evaluation.functional import burst as B
@@ -39,6 +38,7 @@ from mmvidseg.evaluation.functional.hota import (ALPHAS, _final_fields,
                                                  combine_sequences,
                                                  summarize)
 from mmvidseg.evaluation.offline import hota as hota_offline
+from mmvidseg.structures.masks import to_json_rle
 
 _EPS = np.finfo('float').eps
 CATS = [4, 13, 34, 35, 41, 95, 99, 100, 101, 102, 205, 347, 504, 20, 967]
@@ -51,9 +51,7 @@ def _box_rle(y: int, x: int, h: int, w: int, height: int,
     for _ in range(w - 1):
         counts += [h, height - h]
     counts += [h, height * width - counts[0] - h - (w - 1) * height]
-    rle = mask_utils.frPyObjects(dict(counts=counts, size=[height, width]),
-                                 height, width)
-    return rle['counts'].decode()
+    return to_json_rle(dict(counts=counts, size=[height, width]))['counts']
 
 
 def make_data(root: str, seqs: int, frames: int, tracks: int, height: int,

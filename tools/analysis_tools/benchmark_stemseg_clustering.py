@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from mmvidseg.models.task_modules.stemseg_clustering import (
+from mmvidseg.models.trackers.stemseg_clustering import (
     sequential_clustering, sequential_clustering_reference)
 
 

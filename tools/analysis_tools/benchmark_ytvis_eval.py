@@ -91,7 +91,7 @@ def _track(rng, h, w, num_frames, base, present) -> list:
 
 def generate(args: argparse.Namespace) -> tuple:
     """Write gt.json and results.json in the work dir (cached)."""
-    from pycocotools import mask as mask_utils
+    from mmvidseg.structures.masks import rle_area, to_json_rle
     tag = (f'v{args.videos}_f{args.frames}_{args.height}x{args.width}_'
            f'p{args.preds}_c{args.cats}_s{args.seed}')
     gt_path = osp.join(args.work_dir, f'gt_{tag}.json')
@@ -103,22 +103,9 @@ def generate(args: argparse.Namespace) -> tuple:
     h, w, num_frames = args.height, args.width, args.frames
 
     def compress(tracks):
-        flat = [c for tr in tracks for c in tr if c is not None]
-        rles = mask_utils.frPyObjects(
-            [dict(size=[h, w], counts=c) for c in flat], h, w) if flat else []
-        it = iter(rles)
-        out = []
-        for tr in tracks:
-            segs = []
-            for c in tr:
-                if c is None:
-                    segs.append(None)
-                else:
-                    r = next(it)
-                    segs.append(dict(size=[h, w],
-                                     counts=r['counts'].decode()))
-            out.append(segs)
-        return out
+        return [[None if c is None else
+                 to_json_rle(dict(size=[h, w], counts=c)) for c in tr]
+                for tr in tracks]
 
     videos, anns, results = [], [], []
     for vid in range(1, args.videos + 1):
@@ -132,7 +119,7 @@ def generate(args: argparse.Namespace) -> tuple:
             gt_tracks.append(_track(rng, h, w, num_frames, base, present))
             gt_meta.append((int(rng.integers(1, args.cats + 1)), base))
         for segs, (cat, _) in zip(compress(gt_tracks), gt_meta):
-            areas = [None if s is None else int(mask_utils.area(s))
+            areas = [None if s is None else rle_area(s)
                      for s in segs]
             anns.append(dict(id=len(anns) + 1, video_id=vid, category_id=cat,
                              iscrowd=0, segmentations=segs, areas=areas,

@@ -62,7 +62,8 @@ from .metainfo import (BURST_CATEGORIES, CLASS_COLOURS, DAVIS_PALETTE, KITTI_MOT
                        PANOPTIC_CLASSES, STUFF_CLASSES, THING_CLASSES,
                        VIPSEG_CATEGORIES, VIPSEG_METAINFO, YTVIS_CATEGORIES,
                        YTVIS_METAINFO, davis_palette)
-from .scene import ToyObject, ToyVideo, render_dataset, render_video
+from .scene import render_dataset, render_video
+from .video import ToyObject, ToyVideo
 
 __all__ = [
     'generate_toy_dataset', 'TOY_PRESETS', 'TOY_VERSION', 'TOY_FORMATS',

@@ -4,44 +4,13 @@ import io
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Sequence
 
 import cv2
 import numpy as np
-import pycocotools.mask as mask_utils
 from PIL import Image
 
-from .scene import ToyVideo
-
-
-def rle_encode(mask: np.ndarray) -> dict:
-    """Compressed RLE of a ``(H, W)`` mask as pycocotools writes it.
-
-    Returns:
-        ``{'size': [h, w], 'counts': str}`` (column-major, counts decoded
-        to ``str`` as the official JSON files store them).
-    """
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {'size': [int(v) for v in rle['size']],
-            'counts': rle['counts'].decode('utf-8')}
-
-
-def rle_encode_video(masks: np.ndarray) -> List[dict]:
-    """Compressed RLEs of ``(T, H, W)`` masks, one per frame."""
-    # pycocotools encodes a (H, W, N) Fortran array in one call.
-    stack = np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8))
-    return [{'size': [int(v) for v in r['size']],
-             'counts': r['counts'].decode('utf-8')}
-            for r in mask_utils.encode(stack)]
-
-
-def mask_bbox(mask: np.ndarray) -> Optional[List[float]]:
-    """``[x, y, w, h]`` of the tight box of a mask (pixel units), or None."""
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
-        return None
-    x0, y0 = float(xs.min()), float(ys.min())
-    return [x0, y0, float(xs.max()) + 1 - x0, float(ys.max()) + 1 - y0]
+from .video import ToyVideo
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:

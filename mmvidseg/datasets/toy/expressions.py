@@ -13,7 +13,7 @@ Both are checked against every other object of the video.
 """
 from typing import Callable, List
 
-from .scene import ToyObject, ToyVideo
+from .video import ToyObject, ToyVideo
 
 _Template = Callable[[ToyObject], str]
 _SHORT_TEMPLATES: List[_Template] = [

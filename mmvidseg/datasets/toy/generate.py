@@ -11,7 +11,8 @@ from .config import TOY_VERSION, ToyDatasetConfig, get_preset
 from .encoding import FrameCache
 from .mots import write_burst, write_kitti_mots
 from .panoptic import write_kitti_step, write_vipseg
-from .scene import ToyVideo, render_dataset
+from .scene import render_dataset
+from .video import ToyVideo
 from .vos import write_davis, write_ref_youtube_vos
 from .ytvis import write_youtube_vis
 

@@ -35,11 +35,12 @@ from typing import Dict, List
 import cv2
 import numpy as np
 
-from .encoding import (FrameCache, encode_png, mask_bbox, rle_encode_video,
-                       write_bytes, write_json, write_lines)
+from mmvidseg.structures.masks import encode_masks, mask_bbox, xyxy_to_xywh
+from .encoding import (FrameCache, encode_png, write_bytes, write_json,
+                       write_lines)
 from .metainfo import BURST_CATEGORIES, BURST_DATASET_NAME
 from .panoptic import KITTI_SPLITS, kitti_sequence_name
-from .scene import ToyVideo
+from .video import ToyVideo
 from .ytvis import frame_name
 
 KITTI_MOTS_DIR = 'kitti_mots'
@@ -65,7 +66,7 @@ def write_kitti_mots(videos: List[ToyVideo], out_dir: str,
         seq = kitti_sequence_name(video, num_train)
         obj_ids = mots_obj_ids(video)  # (T, H, W)
         lines = []
-        rles = {o.local_id: rle_encode_video(video.masks(o.local_id))
+        rles = {o.local_id: encode_masks(video.masks(o.local_id))
                 for o in video.objects}
         for t in range(video.num_frames):
             name = f'{t:06d}.png'
@@ -106,7 +107,7 @@ def _burst_sequence(video: ToyVideo, stride: int, first_frame: bool) -> dict:
     track_categories = {}
     for obj in video.objects:
         masks = video.masks(obj.local_id)  # (T, H, W)
-        rles = rle_encode_video(masks)
+        rles = encode_masks(masks)
         frames_in = [i for i, t in enumerate(annotated) if masks[t].any()]
         if first_frame:
             frames_in = frames_in[:1]
@@ -114,7 +115,8 @@ def _burst_sequence(video: ToyVideo, stride: int, first_frame: bool) -> dict:
             t = annotated[i]
             entry = {'rle': rles[t]['counts'], 'is_gt': True, 'score': 1.0}
             if first_frame:
-                entry['bbox'] = [int(v) for v in mask_bbox(masks[t])]
+                entry['bbox'] = [int(v) for v in xyxy_to_xywh(
+                    mask_bbox(masks[t]))]
                 entry['point'] = _deepest_point(masks[t])
             segmentations[i][str(obj.local_id)] = entry
         if frames_in:

@@ -33,10 +33,11 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from .encoding import (FrameCache, encode_png, mask_bbox, write_bytes,
-                       write_json, write_lines)
+from mmvidseg.structures.masks import mask_bbox, xyxy_to_xywh
+from .encoding import (FrameCache, encode_png, write_bytes, write_json,
+                       write_lines)
 from .metainfo import (PANOPTIC_PALETTE, STUFF_CLASSES, VIPSEG_CATEGORIES)
-from .scene import ToyVideo
+from .video import ToyVideo
 from .ytvis import frame_name
 
 KITTI_STEP_DIR = 'kitti_step'
@@ -136,7 +137,7 @@ def _vipseg_video(video: ToyVideo, out_dir: str, frames: FrameCache
                 'category_id': categories[int(value)],
                 'iscrowd': 0,
                 'area': int(mask.sum()),
-                'bbox': mask_bbox(mask),
+                'bbox': xyxy_to_xywh(mask_bbox(mask)),
             })
         write_bytes(
             osp.join(out_dir, 'panomasksRGB', video.name, f'{stem}.png'),

@@ -33,7 +33,7 @@ from typing import Dict, List
 from .encoding import (FrameCache, encode_palette_png, write_bytes,
                        write_json, write_lines)
 from .metainfo import DAVIS_PALETTE
-from .scene import ToyVideo
+from .video import ToyVideo
 from .ytvis import frame_name
 
 DAVIS_DIR = 'davis'

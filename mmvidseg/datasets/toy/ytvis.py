@@ -21,10 +21,10 @@ each split, as in the official files.
 import os.path as osp
 from typing import Dict, List
 
-from .encoding import (FrameCache, mask_bbox, rle_encode_video, write_bytes,
-                       write_json)
+from mmvidseg.structures.masks import encode_masks, mask_bbox, xyxy_to_xywh
+from .encoding import FrameCache, write_bytes, write_json
 from .metainfo import YTVIS_CATEGORIES
-from .scene import ToyVideo
+from .video import ToyVideo
 
 YTVIS_DIR = 'youtube_vis'
 
@@ -53,7 +53,7 @@ def _annotations(video: ToyVideo) -> List[dict]:
     annotations = []
     for obj in video.objects:
         masks = video.masks(obj.local_id)  # (T, H, W)
-        rles = rle_encode_video(masks)
+        rles = encode_masks(masks)
         areas = masks.sum(axis=(1, 2))  # (T,)
         present = areas > 0
         annotations.append({
@@ -65,7 +65,7 @@ def _annotations(video: ToyVideo) -> List[dict]:
             'width': video.width,
             'segmentations': [r if p else None
                               for r, p in zip(rles, present)],
-            'bboxes': [mask_bbox(m) if p else None
+            'bboxes': [xyxy_to_xywh(mask_bbox(m)) if p else None
                        for m, p in zip(masks, present)],
             'areas': [float(a) if p else None for a, p in zip(areas, present)],
         })

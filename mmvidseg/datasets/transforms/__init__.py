@@ -1,6 +1,6 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 from .frame_sampling import CLIP_MODES, VideoClipSample
-from .pseudo_clip import FrameWarp, PseudoClipAugment
+from .pseudo_clip_augment import FrameWarp, PseudoClipAugment
 
 __all__ = ['CLIP_MODES', 'VideoClipSample', 'FrameWarp', 'PseudoClipAugment']
 from .instance_duplication import (DuplicationPlan,  # noqa: E402

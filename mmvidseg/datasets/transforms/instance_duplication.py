@@ -15,9 +15,7 @@ from mmcv.transforms import BaseTransform
 from mmdet.structures.mask import BitmapMasks
 
 from mmvidseg.registry import TRANSFORMS
-
-from .mask_boxes import mask_bbox, mask_boxes
-
+from mmvidseg.structures.masks import mask_bbox, mask_boxes
 
 @dataclass
 class DuplicationPlan:

@@ -6,6 +6,7 @@ from typing import Dict, List, Mapping, Optional
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from mmvidseg.structures.masks import rle_bboxes
 from .hota import (box_iou_xywh, combine_sequences, hota_sequence,
                    summarize)
 
@@ -36,15 +37,11 @@ def _frame_index(img_path: str) -> int:
     return int(stripped.split('_')[-1])
 
 
-def _rle_bboxes(rles: List, height: int, width: int) -> List[List[int]]:
-    """Integer-truncated xywh boxes of many RLE strings (one C call)."""
-    if not rles:
-        return []
-    from .panoptic_io import _mask_api
-    boxes = _mask_api().toBbox([
-        {'counts': r.encode('utf-8') if isinstance(r, str) else r,
-         'size': [height, width]} for r in rles])  # (N, 4)
-    return boxes.reshape(-1, 4).astype(np.int64).tolist()
+def _int_boxes(rles: List, height: int, width: int) -> List[List[int]]:
+    """Integer-truncated xywh boxes of RLE ``counts`` strings (one C call),
+    as TrackEval's BURST loader truncates them."""
+    return rle_bboxes([{'size': [height, width], 'counts': r} for r in rles]
+                      ).astype(np.int64).tolist()
 
 
 def _gt_sequences(gt: Mapping) -> List[dict]:
@@ -70,8 +67,7 @@ def _gt_sequences(gt: Mapping) -> List[dict]:
                 if cat in DISTRACTORS:
                     continue
                 raw.append((i, int(tid), MERGED.get(cat, cat), seg['rle']))
-        boxes = _rle_bboxes([r[3] for r in raw], seq['height'],
-                            seq['width'])
+        boxes = _int_boxes([r[3] for r in raw], seq['height'], seq['width'])
         by_frame: Dict[int, list] = defaultdict(list)
         for (i, tid, cat, _), box in zip(raw, boxes):
             by_frame[i].append((tid, cat, box))
@@ -116,8 +112,8 @@ def _pred_frames(pred: List[Mapping], gt_seq: dict) -> List[list]:
                         'track_category_ids)')
                 raw.append((t, int(tid_str), MERGED.get(int(cat), int(cat)),
                             det['rle'], float(det.get('score', 1.0))))
-    boxes = _rle_bboxes([r[3] for r in raw], gt_seq['height'],
-                        gt_seq['width'])
+    boxes = _int_boxes([r[3] for r in raw], gt_seq['height'],
+                       gt_seq['width'])
     frames: List[list] = [[] for _ in gt_seq['names']]
     for (t, tid, cat, _, score), box in zip(raw, boxes):
         frames[t].append((tid, cat, box, score))

@@ -212,17 +212,6 @@ def combine_sequences(results: Sequence[Mapping[str, np.ndarray]]) -> dict:
 combine_classes_det_averaged = combine_sequences
 
 
-def combine_classes_class_averaged(
-        results: Sequence[Mapping[str, np.ndarray]]) -> dict:
-    """Class-averaged combination (mean of every field over classes)."""
-    res = {}
-    for field in COUNT_FIELDS:
-        res[field] = sum(r[field] for r in results)
-    for field in ARRAY_FIELDS + ('HOTA(0)', 'LocA(0)', 'HOTALocA(0)'):
-        res[field] = np.mean([r[field] for r in results], axis=0)
-    return res
-
-
 def box_iou_xywh(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
     """IoU ``(N, M)`` of ``(N, 4)`` and ``(M, 4)`` xywh boxes.
 

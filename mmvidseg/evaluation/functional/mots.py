@@ -8,7 +8,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .panoptic_io import _mask_api, read_mots_txt
+from mmvidseg.structures.masks import encode_mask, mask_api, to_coco_rle
+from .panoptic_io import read_mots_txt
 
 IGNORE_CLASS = 10
 MOTS_CLASSES = {'cars': 1, 'pedestrians': 2}
@@ -61,7 +62,7 @@ def mots_sequence_counts(gt_frames: Mapping[int, Sequence[dict]],
         class_id: 1 (car) or 2 (pedestrian).
         ignore_class: GT class of ignore regions (merged per frame).
     """
-    mask_api = _mask_api()
+    api = mask_api()
     c = dict.fromkeys(_COUNTS, 0)
     c['total_cost'] = c['modsp_sum'] = 0.0
     c['total_num_frames'] = max_frame + 1
@@ -69,7 +70,7 @@ def mots_sequence_counts(gt_frames: Mapping[int, Sequence[dict]],
     gt_ids, tr_ids = set(), set()
     for f in range(max_frame + 1):
         g = [o for o in gt_frames.get(f, ()) if o['class_id'] == class_id]
-        dc = [_rle(o['rle']) for o in gt_frames.get(f, ())
+        dc = [to_coco_rle(o['rle']) for o in gt_frames.get(f, ())
               if o['class_id'] == ignore_class]
         t = [o for o in pred_frames.get(f, ()) if o['class_id'] == class_id]
         gt_ids.update(o['track_id'] for o in g)
@@ -82,9 +83,9 @@ def mots_sequence_counts(gt_frames: Mapping[int, Sequence[dict]],
         tp = 0
         cost = 0.0
         if g and t:
-            ious = mask_api.iou([_rle(o['rle']) for o in g],
-                                [_rle(o['rle']) for o in t],
-                                [0] * len(t))  # (len(g), len(t))
+            ious = api.iou([to_coco_rle(o['rle']) for o in g],
+                           [to_coco_rle(o['rle']) for o in t],
+                           [0] * len(t))  # (len(g), len(t))
             for row, col in zip(*np.nonzero(ious > 0.5)):
                 valid[col] = True
                 c['total_cost'] += float(ious[row, col])
@@ -93,9 +94,9 @@ def mots_sequence_counts(gt_frames: Mapping[int, Sequence[dict]],
                 tp += 1
         ignored = 0
         if t and dc:
-            region = mask_api.merge(dc, intersect=False)
-            ioa = mask_api.iou([_rle(o['rle']) for o in t], [region],
-                               [1])[:, 0]  # (len(t),)
+            region = api.merge(dc, intersect=False)
+            ioa = api.iou([to_coco_rle(o['rle']) for o in t], [region],
+                          [1])[:, 0]  # (len(t),)
             ignored = int(sum(1 for i, v in enumerate(ioa)
                               if v > 0.5 and not valid[i]))
         c['n_itr'] += ignored
@@ -111,13 +112,6 @@ def mots_sequence_counts(gt_frames: Mapping[int, Sequence[dict]],
         c['fragments'] += frag
         c[state] += 1
     return c
-
-
-def _rle(rle: dict) -> dict:
-    counts = rle['counts']
-    if isinstance(counts, str):
-        return dict(size=list(rle['size']), counts=counts.encode('utf-8'))
-    return rle
 
 
 def clear_mots_summary(c: Mapping[str, float]) -> dict:
@@ -218,7 +212,7 @@ def load_mots_folder(path: str, seqs: Sequence[str]) -> dict:
 
 def _check_txt(frames: Mapping[int, Sequence[dict]], path: str) -> None:
     """Upstream aborts on duplicate ids, unknown classes, overlaps."""
-    mask_api = _mask_api()
+    api = mask_api()
     for frame, objs in frames.items():
         seen = set()
         for o in objs:
@@ -229,21 +223,20 @@ def _check_txt(frames: Mapping[int, Sequence[dict]], path: str) -> None:
             if o['class_id'] not in (1, 2, IGNORE_CLASS):
                 raise ValueError(f'{path}: frame {frame} has unknown class '
                                  f'{o["class_id"]} (expected 1, 2 or 10)')
-        rles = [_rle(o['rle']) for o in objs]
+        rles = [to_coco_rle(o['rle']) for o in objs]
         sizes = {tuple(r['size']) for r in rles}
         if len(sizes) > 1:
             raise ValueError(f'{path}: frame {frame} mixes mask sizes '
                              f'{sorted(sizes)}')
         if len(rles) > 1:
-            union = mask_api.area(mask_api.merge(rles, intersect=False))
-            if int(union) != int(sum(mask_api.area(rles))):
+            union = api.area(api.merge(rles, intersect=False))
+            if int(union) != int(sum(api.area(rles))):
                 raise ValueError(f'{path}: frame {frame} has overlapping '
                                  'masks; KITTI-MOTS masks must not overlap')
 
 
 def _load_png_folder(folder: str) -> dict:
     from .panoptic_io import _pil
-    mask_api = _mask_api()
     frames = {}
     for name in sorted(os.listdir(folder)):
         if not name.endswith('.png'):
@@ -256,8 +249,7 @@ def _load_png_folder(folder: str) -> dict:
         for obj_id in np.unique(img).tolist():
             if obj_id == 0:
                 continue
-            rle = mask_api.encode(np.asfortranarray(
-                (img == obj_id).astype(np.uint8)))
+            rle = encode_mask(img == obj_id, as_json=False)
             objs.append(dict(track_id=obj_id, class_id=obj_id // 1000,
                              rle=rle))
         frames[int(name[:-4])] = objs

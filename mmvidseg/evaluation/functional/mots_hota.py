@@ -6,8 +6,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .hota import combine_sequences, hota_sequence, summarize
-from .mots import IGNORE_CLASS, MOTS_CLASSES, _rle
-from .panoptic_io import _mask_api
+from mmvidseg.structures.masks import mask_api, to_coco_rle
+from .mots import IGNORE_CLASS, MOTS_CLASSES
 
 _EPS = np.finfo('float').eps
 
@@ -34,13 +34,13 @@ def _frame_class(gt: Sequence[dict], pred: Sequence[dict], class_id: int,
                  ignore_class: int) -> Tuple[np.ndarray, np.ndarray,
                                              np.ndarray]:
     """GT ids, kept prediction ids and their mask IoU for one frame."""
-    mask_api = _mask_api()
+    api = mask_api()
     g = [o for o in gt if o['class_id'] == class_id]
     p = [o for o in pred if o['class_id'] == class_id]
-    g_rles = [_rle(o['rle']) for o in g]
-    p_rles = [_rle(o['rle']) for o in p]
+    g_rles = [to_coco_rle(o['rle']) for o in g]
+    p_rles = [to_coco_rle(o['rle']) for o in p]
     if g and p:
-        sim = np.asarray(mask_api.iou(g_rles, p_rles, [0] * len(p)),
+        sim = np.asarray(api.iou(g_rles, p_rles, [0] * len(p)),
                          np.float64).reshape(len(g), len(p))
     else:
         sim = np.zeros((len(g), len(p)))
@@ -51,10 +51,11 @@ def _frame_class(gt: Sequence[dict], pred: Sequence[dict], class_id: int,
         rows, cols = linear_sum_assignment(-scores)
         cols = cols[scores[rows, cols] > 0 + _EPS]
         unmatched = np.delete(unmatched, cols)
-    ignore = [_rle(o['rle']) for o in gt if o['class_id'] == ignore_class]
+    ignore = [to_coco_rle(o['rle']) for o in gt
+              if o['class_id'] == ignore_class]
     if len(unmatched) and ignore:
-        region = mask_api.merge(ignore, intersect=False)
-        ioa = np.asarray(mask_api.iou([p_rles[i] for i in unmatched],
+        region = api.merge(ignore, intersect=False)
+        ioa = np.asarray(api.iou([p_rles[i] for i in unmatched],
                                       [region], [1]),
                          np.float64).reshape(len(unmatched))
         remove = unmatched[ioa > 0.5 + _EPS]

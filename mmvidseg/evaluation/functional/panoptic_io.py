@@ -20,6 +20,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from mmvidseg.structures.masks import to_json_rle
+
 
 def _pil():
     try:
@@ -133,22 +135,6 @@ def write_panoptic_frame(out_dir: str, file_name: str,
 
 
 # ----------------------------------------------------------------- MOTS txt
-def _mask_api():
-    try:
-        from pycocotools import mask as mask_api
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError('RLE masks need pycocotools: '
-                          '`pip install pycocotools`.') from exc
-    return mask_api
-
-
-def encode_rle(mask: np.ndarray) -> dict:
-    """Binary ``(H, W)`` mask -> COCO RLE ``{'size', 'counts': str}``."""
-    rle = _mask_api().encode(np.asfortranarray(mask.astype(np.uint8)))
-    rle['counts'] = rle['counts'].decode('utf-8')
-    return rle
-
-
 def read_mots_txt(path: str) -> Dict[int, List[dict]]:
     """Reads a KITTI-MOTS txt file into ``{frame: [objects]}``.
 
@@ -190,12 +176,8 @@ def write_mots_txt(path: str, frames: Dict[int, Sequence[dict]]) -> None:
     lines = []
     for frame in sorted(frames):
         for obj in frames[frame]:
-            rle = obj['rle']
-            if isinstance(rle, np.ndarray):
-                rle = encode_rle(rle)
+            rle = to_json_rle(obj['rle'])
             counts = rle['counts']
-            if isinstance(counts, bytes):
-                counts = counts.decode('utf-8')
             h, w = rle['size']
             lines.append(f"{frame} {obj['track_id']} {obj['class_id']} "
                          f'{h} {w} {counts}')

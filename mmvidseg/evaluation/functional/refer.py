@@ -27,10 +27,10 @@ import io
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
-from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
+from mmvidseg.structures.masks import decode_rle, encode_mask
 from .davis import bound_pixels, disk, frame_jf
 
 AP_NAMES = ('mAP', 'AP50', 'AP75', 'AP_S', 'AP_M', 'AP_L')
@@ -86,7 +86,7 @@ def refer_a2d_metrics(gt: dict, predictions: List[dict]) -> Dict[str, float]:
         preds = by_image.get(image_id)
         if preds:
             best = sorted(preds, key=lambda p: p['score'])[-1]
-            pred_mask = mask_utils.decode(best['segmentation']).astype(bool)
+            pred_mask = decode_rle(best['segmentation']).astype(bool)
         else:
             pred_mask = np.zeros_like(gt_mask)
         inter = int(np.count_nonzero(pred_mask & gt_mask))
@@ -155,8 +155,7 @@ def masks_to_coco_predictions(image_ids: Sequence, masks: Sequence[
     for image_id, sample_masks, sample_scores in zip(image_ids, masks,
                                                      scores):
         for mask, score in zip(sample_masks, sample_scores):
-            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-            rle['counts'] = rle['counts'].decode()
+            rle = encode_mask(mask)
             out.append(dict(image_id=image_id, category_id=1,
                             segmentation=rle, score=float(score)))
     return out

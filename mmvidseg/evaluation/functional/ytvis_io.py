@@ -23,8 +23,7 @@ import zipfile
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
-from pycocotools import mask as mask_utils
-
+from mmvidseg.structures.masks import to_coco_rle
 from .ytvis_ap import evaluate_ytvis
 from .ytvis_iou import VideoTrack
 
@@ -81,7 +80,8 @@ class YTVISGroundTruth:
             raise KeyError(f'{self.source}: annotation {ann.get("id")} refers '
                            f'to video {vid}, which is not in "videos".')
         h, w = self.video_sizes[vid]
-        segms = [to_rle(s, h, w) if s else None for s in ann['segmentations']]
+        segms = [to_coco_rle(s, h, w) if s else None
+                 for s in ann['segmentations']]
         if 'areas' in ann:
             nonzero = [a for a in ann['areas'] if a]
             avg_area = np.array(nonzero).mean() if nonzero else 0
@@ -107,16 +107,6 @@ class YTVISGroundTruth:
                              if v in keep}
         sub.tracks = {v: t for v, t in self.tracks.items() if v in keep}
         return sub
-
-
-def to_rle(segm: Union[dict, list], h: int, w: int) -> dict:
-    """Polygon / uncompressed RLE / compressed RLE to compressed RLE
-    (upstream ``annToRLE``, with the video's size)."""
-    if isinstance(segm, list):
-        return mask_utils.merge(mask_utils.frPyObjects(segm, h, w))
-    if isinstance(segm['counts'], list):
-        return mask_utils.frPyObjects(segm, h, w)
-    return segm
 
 
 def check_ytvis_results(results: list, gt: YTVISGroundTruth,

@@ -15,10 +15,13 @@ cannot reach the lowest IoU threshold (area bound, refined frame chunk by
 frame chunk) are not intersected at all.
 """
 from itertools import compress
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from pycocotools import mask as mask_utils
+
+from mmvidseg.structures.masks import empty_rle, rle_areas, to_coco_rle
+
 
 class VideoTrack:
     """One ground-truth or predicted track of one video, ready to score.
@@ -51,42 +54,17 @@ class VideoTrack:
         self.total_area = 0  # sum of ``areas``
 
 
-def rle_areas(rles: list) -> np.ndarray:
-    """Areas of compressed RLEs, (N,) int64.
-
-    ``pycocotools.mask.area`` (2.0.x) builds its output with
-    ``np.array((n,), dtype=np.uint8)``, which raises ``OverflowError`` on
-    NumPy 2 for more than 255 masks: call it in chunks of 255.
-    """
-    out = np.zeros(len(rles), dtype=np.int64)
-    for start in range(0, len(rles), 255):
-        out[start:start + 255] = mask_utils.area(rles[start:start + 255])
-    return out
-
-
-def _compressed(rle: dict) -> dict:
-    """Compressed form of an RLE dict (uncompressed ``counts`` lists are
-    encoded with the mask's own ``size``)."""
-    if isinstance(rle['counts'], (str, bytes)):
-        return rle
-    h, w = rle['size']
-    return mask_utils.frPyObjects(rle, h, w)
-
-
 def mask_areas(tracks: Sequence[VideoTrack], num_frames: int) -> None:
     """Fill ``track.areas`` (T,) with RLE areas (0 where absent), and
     ``avg_area`` where it is None (predictions)."""
+    for tr in tracks:  # uncompressed RLE counts: compress once, here
+        if any(s and isinstance(s['counts'], list) for s in tr.segms):
+            tr.segms = [to_coco_rle(s) if s else None for s in tr.segms]
     segms = [s for tr in tracks for s in tr.segms]
     present = np.fromiter(map(bool, segms), dtype=bool, count=len(segms))
     flat = np.zeros(len(tracks) * num_frames, dtype=np.int64)
     if present.any():
-        try:
-            flat[present] = rle_areas(list(compress(segms, present.tolist())))
-        except (TypeError, OverflowError):  # uncompressed RLE counts
-            for tr in tracks:
-                tr.segms = [_compressed(s) if s else None for s in tr.segms]
-            flat[present] = rle_areas(
-                [s for tr in tracks for s in tr.segms if s])
+        flat[present] = rle_areas(list(compress(segms, present.tolist())))
     areas = flat.reshape(len(tracks), num_frames)  # (N, T)
     # upstream: np.array([a for a in areas if a]).mean(), else 0; a float64
     # sum of integers is exact, so sum / count is bitwise that mean
@@ -133,18 +111,6 @@ def _frame_ratios(dt_frames: List[list], gt_frames: List[Sequence],
     return out[diag, :, diag, :]  # (F, R, G): same-frame pairs
 
 
-_EMPTY_RLES: Dict[Tuple[int, int], dict] = {}
-
-
-def _empty_rle(size: Sequence[int]) -> dict:
-    """Compressed RLE of an all-zero mask of ``size`` (cached)."""
-    key = (int(size[0]), int(size[1]))
-    if key not in _EMPTY_RLES:
-        _EMPTY_RLES[key] = mask_utils.frPyObjects(
-            dict(size=list(key), counts=[key[0] * key[1]]), *key)
-    return _EMPTY_RLES[key]
-
-
 def _intersections(dts: Sequence[VideoTrack], gts: Sequence[VideoTrack],
                    num_frames: int, same: np.ndarray, min_iou: float,
                    chunk: int = 2) -> Tuple[np.ndarray, np.ndarray]:
@@ -185,7 +151,7 @@ def _intersections(dts: Sequence[VideoTrack], gts: Sequence[VideoTrack],
         return inter, alive
     frames = frames[np.argsort(-overlap[frames], kind='stable')]
     height, width = next(s for g in gts for s in g.segms if s)['size']
-    empty_counts = _empty_rle((height, width))['counts']
+    empty_counts = empty_rle(height, width)['counts']
     dt_cols = list(zip(*[d.segms for d in dts]))  # T x (D, )
     gt_cols = list(zip(*[g.segms for g in gts]))  # T x (G, )
     hi_t = np.maximum(dt_areas[:, None], gt_areas[None])  # (D, G, T)

@@ -11,11 +11,12 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmvidseg.registry import METRICS
+from mmvidseg.structures.masks import encode_masks
+from mmvidseg.structures.video_sample import (FrameOrder, flatten, frame_shape,
+                                              frame_where, group_by_video,
+                                              gt_instances, masks_hw, require,
+                                              sample_frames, to_numpy)
 from ..functional.burst import evaluate_burst
-from ._video_samples import (FrameOrder, encode_masks, flatten,
-                             frame_shape, frame_where, group_by_video,
-                             gt_instances, masks_hw, require, sample_frames,
-                             to_numpy)
 
 
 def _frame_name(frame_id: int) -> str:
@@ -24,7 +25,7 @@ def _frame_name(frame_id: int) -> str:
 
 
 @METRICS.register_module()
-class HOTAMetric(BaseMetric):
+class BURSTHOTAMetric(BaseMetric):
     """BURST HOTA, DetA, AssA, LocA for all / common / uncommon classes.
 
     Adapter of :func:`mmvidseg.evaluation.functional.burst.evaluate_burst`,

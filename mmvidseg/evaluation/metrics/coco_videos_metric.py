@@ -4,16 +4,17 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
-from pycocotools import mask as mask_utils
 
 from mmvidseg.registry import METRICS
+from mmvidseg.structures.masks import encode_masks, rle_area, rle_bboxes
+from mmvidseg.structures.refer_sample import (as_int_or_str, gt_masks,
+                                              pred_masks_scores, shape_of)
+from mmvidseg.structures.video_sample import (flatten, frame_where,
+                                              group_by_video, panoptic_map,
+                                              require, sample_frames,
+                                              to_numpy)
 from ..functional.coco_videos import (coco_videos_summary, frame_mask_ap,
                                       frame_pq)
-from ._refer_samples import (as_int_or_str, gt_masks, pred_masks_scores,
-                             shape_of)
-from ._video_samples import (encode_masks, flatten, frame_where,
-                             group_by_video, panoptic_map, require,
-                             sample_frames, to_numpy)
 
 
 @METRICS.register_module()
@@ -166,8 +167,8 @@ def _video_ap(frames: List[dict]) -> List[float]:
             gt['annotations'].append(dict(
                 id=len(gt['annotations']) + 1, image_id=img_id,
                 category_id=lab + 1, iscrowd=0, segmentation=rle,
-                area=float(mask_utils.area(rle)),
-                bbox=mask_utils.toBbox(rle).tolist()))
+                area=float(rle_area(rle)),
+                bbox=rle_bboxes([rle])[0].tolist()))
             cats.add(lab + 1)
         for rle, s, lab in zip(f['preds'], f['scores'], f['labels']):
             preds.append(dict(image_id=img_id, category_id=lab + 1,

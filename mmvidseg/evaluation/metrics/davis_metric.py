@@ -6,11 +6,13 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from pycocotools import mask as mask_utils
 
 from mmvidseg.registry import METRICS
+from mmvidseg.structures.masks import decode_rle
+from mmvidseg.structures.video_sample import to_numpy
 from ..functional.davis import davis_summary, evaluate_davis_sequence
 from ..functional.davis_io import write_davis_png, zip_davis_results
+from ..functional.stemseg_outputs import DAVIS_MAX_PROPOSALS, davis_id_maps
 
 
 @METRICS.register_module()
@@ -28,7 +30,11 @@ class DAVISMetric(BaseMetric):
     ``pred_sem_seg.sem_seg`` (1, H, W) object ids, or ``pred_track_instances``
     (``masks`` (N, H, W), ``instances_id`` = object ids, painted by ascending
     ``scores`` so that the most confident object wins overlaps;
-    ``instances_id`` may be the ground-truth instance ids). Ground truth:
+    ``instances_id`` may be the ground-truth instance ids) or, with
+    ``pred_order='rank'``, painted as STEm-Seg's reference DAVIS writer
+    (:func:`mmvidseg.evaluation.functional.stemseg_outputs.davis_id_maps`:
+    the first ``max_objects`` instances in their given order get ids
+    1..N, later ones paint over earlier ones). Ground truth:
     ``gt_sem_seg.sem_seg`` ids (255 = void), or the frame's ``instances``
     as ``DAVISDataset`` gives them (``mask`` + dataset-wide ``instance_id``,
     renumbered 1..K in sorted order, i.e. the DAVIS object ids;
@@ -40,6 +46,12 @@ class DAVISMetric(BaseMetric):
             palette PNGs and ``submission.zip`` (test-dev).
         format_only (bool): Only write the PNGs / zip.
         decay (str): ``'official'`` (uint8 wrap) or ``'fixed'``.
+        pred_order (str): How ``pred_track_instances`` become an id map:
+            ``'score'`` (ids = ``instances_id``, most confident on top) or
+            ``'rank'`` (ids = position + 1 in the given order, later on
+            top; unsupervised proposals ranked by the model).
+        max_objects (int): ``'rank'`` only: instances kept (the benchmark's
+            20 proposals).
         collect_device (str): ``'cpu'`` or ``'gpu'``.
         prefix (str): Metric name prefix. Defaults to ``'davis'``.
     """
@@ -51,6 +63,8 @@ class DAVISMetric(BaseMetric):
                  outfile_prefix: Optional[str] = None,
                  format_only: bool = False,
                  decay: str = 'official',
+                 pred_order: str = 'score',
+                 max_objects: int = DAVIS_MAX_PROPOSALS,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = 'davis') -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -59,6 +73,11 @@ class DAVISMetric(BaseMetric):
                              f"'unsupervised', got {task!r}")
         if format_only and outfile_prefix is None:
             raise ValueError('format_only=True needs outfile_prefix')
+        if pred_order not in ('score', 'rank'):
+            raise ValueError("pred_order must be 'score' or 'rank', got "
+                             f'{pred_order!r}')
+        self.pred_order = pred_order
+        self.max_objects = max_objects
         self.task = task
         self.outfile_prefix = outfile_prefix
         self.format_only = format_only
@@ -78,7 +97,21 @@ class DAVISMetric(BaseMetric):
                 length = frame.get('ori_video_length',
                                    frame.get('video_length', len(frames)))
                 if len(buf) == length:
-                    self.results.append(_video(self._frames.pop(vid)))
+                    self.results.append(_video(self._frames.pop(vid),
+                                              self._paint))
+
+    def _paint(self, frame: dict, h: int, w: int, name: str, t: int,
+               id_map: Dict[int, int]) -> np.ndarray:
+        """(H, W) uint8 predicted object ids of one frame."""
+        if self.pred_order == 'rank' and 'pred_sem_seg' not in frame:
+            masks = to_numpy(frame['pred_track_instances']['masks'])
+            if masks.ndim != 3 or (len(masks) and masks.shape[1:] != (h, w)):
+                raise ValueError(f'video {name} frame {t}: masks of shape '
+                                 f'{masks.shape}, expected (N, {h}, {w}) '
+                                 '(ori_shape)')
+            masks = masks.astype(bool).reshape(-1, 1, h, w)  # (K, 1, H, W)
+            return davis_id_maps(masks, self.max_objects)[0]
+        return _pred_ids(frame, h, w, name, t, id_map)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         seen, videos = set(), []
@@ -109,7 +142,7 @@ class DAVISMetric(BaseMetric):
         return {k: v for k, v in summary.items() if k != 'per_object'}
 
 
-def _video(frames: List[dict]) -> dict:
+def _video(frames: List[dict], paint) -> dict:
     """(T, H, W) prediction and ground-truth id maps of one video."""
     order = sorted(range(len(frames)),
                    key=lambda i: frames[i].get('frame_id', i))
@@ -124,7 +157,7 @@ def _video(frames: List[dict]) -> dict:
     preds, gts, names = [], [], []
     for t, frame in enumerate(frames):
         h, w = frame['ori_shape'][:2]
-        preds.append(_pred_ids(frame, h, w, name, t, id_map))
+        preds.append(paint(frame, h, w, name, t, id_map))
         gts.append(_gt_ids(frame, h, w, id_map))
         path = frame.get('img_path')
         names.append(osp.splitext(osp.basename(path))[0] if path else
@@ -133,26 +166,22 @@ def _video(frames: List[dict]) -> dict:
                 frame_names=names)
 
 
-def _numpy(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if hasattr(x, 'detach') else np.asarray(x)
-
-
 def _pred_ids(frame: dict, h: int, w: int, name: str, t: int,
               id_map: Dict[int, int]) -> np.ndarray:
     if 'pred_sem_seg' in frame:
-        ids = _numpy(frame['pred_sem_seg']['sem_seg']).reshape(-1, h, w)[0]
+        ids = to_numpy(frame['pred_sem_seg']['sem_seg']).reshape(-1, h, w)[0]
         return ids.astype(np.uint8)
     pred = frame['pred_track_instances']
-    masks = _numpy(pred['masks']).astype(bool)
+    masks = to_numpy(pred['masks']).astype(bool)
     if masks.ndim != 3 or (len(masks) and masks.shape[1:] != (h, w)):
         raise ValueError(f'video {name} frame {t}: masks of shape '
                          f'{masks.shape}, expected (N, {h}, {w}) (ori_shape)')
-    ids = [id_map.get(i, i) for i in _numpy(pred['instances_id']).tolist()]
+    ids = [id_map.get(i, i) for i in to_numpy(pred['instances_id']).tolist()]
     if any(not 0 <= i <= 254 for i in ids):
         raise ValueError(f'video {name} frame {t}: predicted instances_id '
                          f'{ids} are neither ground-truth instance ids nor '
                          'DAVIS object ids 1..254')
-    scores = _numpy(pred['scores']) if 'scores' in pred else np.zeros(
+    scores = to_numpy(pred['scores']) if 'scores' in pred else np.zeros(
         len(ids))
     out = np.zeros((h, w), np.uint8)
     for i in np.argsort(scores, kind='stable'):
@@ -163,20 +192,15 @@ def _pred_ids(frame: dict, h: int, w: int, name: str, t: int,
 def _gt_ids(frame: dict, h: int, w: int, id_map: Dict[int,
                                                       int]) -> np.ndarray:
     if 'gt_sem_seg' in frame:
-        return _numpy(frame['gt_sem_seg']['sem_seg']).reshape(
+        return to_numpy(frame['gt_sem_seg']['sem_seg']).reshape(
             -1, h, w)[0].astype(np.uint8)
     out = np.zeros((h, w), np.uint8)
     for inst in frame.get('instances') or []:
         mask = inst.get('mask')
         if mask is None:
             continue
-        if isinstance(mask, dict):
-            rle = mask if not isinstance(mask['counts'], list) else \
-                mask_utils.frPyObjects(mask, h, w)
-            mask = mask_utils.decode(rle).astype(bool)
-        elif isinstance(mask, list):
-            mask = mask_utils.decode(mask_utils.merge(
-                mask_utils.frPyObjects(mask, h, w))).astype(bool)
+        if isinstance(mask, (dict, list)):  # RLE or polygons
+            mask = decode_rle(mask, h, w)
         label = 255 if inst.get('ignore_flag', 0) else \
             id_map[inst['instance_id']]
         out[np.asarray(mask, bool)] = label

@@ -8,13 +8,17 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmvidseg.registry import METRICS
+from mmvidseg.structures.masks import encode_masks
+from mmvidseg.structures.video_sample import (FrameOrder, flatten, frame_shape,
+                                              frame_where, group_by_video,
+                                              gt_instances, masks_hw, require,
+                                              sample_frames, to_numpy)
 from ..functional.mots import IGNORE_CLASS, evaluate_mots
 from ..functional.mots_hota import evaluate_mots_hota
 from ..functional.panoptic_io import write_mots_txt
-from ._video_samples import (FrameOrder, encode_masks, flatten,
-                             frame_shape, frame_where, group_by_video,
-                             gt_instances, masks_hw, require, sample_frames,
-                             to_numpy)
+from ..functional.stemseg_outputs import (kitti_mots_frame_objects,
+                                          kitti_mots_numbers,
+                                          kitti_mots_postprocess)
 
 
 def non_overlapping(masks: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -73,6 +77,31 @@ def pred_objects(frame: dict, class_ids: Sequence[int], score_thr: float,
                                    encode_masks(masks[nonempty]))]
 
 
+def stemseg_objects(frame: dict, class_ids: Sequence[int],
+                    shape: tuple) -> List[dict]:
+    """``pred_track_instances`` of a frame as STEm-Seg's reference writer
+    makes MOTS objects (all tracks of the video, ``lifetimes`` given)."""
+    where = frame_where(frame)
+    pred = require(frame, 'pred_track_instances', 'the model must return '
+                   'tracked instances')
+    for key in ('masks', 'labels', 'instances_id', 'lifetimes'):
+        require(pred, key, f'pred_format="stemseg" needs "{key}" in '
+                'pred_track_instances (STEm-Seg predicts it)')
+    masks = masks_hw(pred['masks'], where, 'pred_track_instances.masks',
+                     shape)
+    labels = to_numpy(pred['labels']).astype(np.int64).reshape(-1)
+    ids = to_numpy(pred['instances_id']).astype(np.int64).reshape(-1)
+    lifetimes = to_numpy(pred['lifetimes']).astype(np.int64).reshape(-1)
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(class_ids)):
+        raise ValueError(f'{where}: predicted labels {labels.tolist()} '
+                         f'outside [0, {len(class_ids)}) of class_ids')
+    objs = kitti_mots_frame_objects(masks, ids.tolist(), labels.tolist(),
+                                    class_ids,
+                                    kitti_mots_numbers(lifetimes.tolist()))
+    return [dict(track_id=o['track_id'], class_id=o['class_id'],
+                 rle=o['rle']) for o in objs]
+
+
 @METRICS.register_module()
 class KITTIMOTSMetric(BaseMetric):
     """KITTI-MOTS CLEAR-MOTS metrics (sMOTSA ...) and HOTA per class.
@@ -100,11 +129,24 @@ class KITTIMOTSMetric(BaseMetric):
     each pixel goes to the highest-scoring prediction covering it, and
     predictions left empty are dropped (the official tool aborts instead).
 
+    With ``pred_format='stemseg'`` the predictions are turned into MOTS
+    objects as STEm-Seg's reference writer does
+    (:mod:`mmvidseg.evaluation.functional.stemseg_outputs`): every frame
+    carries all tracks of the video, ``pred_track_instances.lifetimes``
+    ranks them (numbered 1..K by ascending lifetime, object id
+    ``class_id * 1000 + number``), overlapping pixels go to the largest raw
+    ``instances_id``, and with ``postprocess=True`` the reference's
+    ``results_nms`` filters (area, area ratio, time breaks, track length)
+    are applied per sequence before scoring and writing.
+
     Args:
         metric (str | list[str]): ``'clear'`` (sMOTSA, MOTSA, MOTSP, IDS)
             and / or ``'hota'`` (HOTA, DetA, AssA, LocA). Defaults to both.
         class_ids (Sequence[int]): KITTI class id of each label.
         score_thr (float): Predictions below are dropped. Defaults to 0.
+        pred_format (str): ``'score'`` or ``'stemseg'`` (see above).
+        postprocess (bool): ``'stemseg'`` only: apply the reference's
+            ``results_nms`` filters. Defaults to True.
         outfile_prefix (str, optional): Writes ``<prefix>/<seq>.txt`` per
             video (``frame track_id class_id h w rle``), the format of the
             official tools and server. Defaults to None.
@@ -119,6 +161,8 @@ class KITTIMOTSMetric(BaseMetric):
                  metric: Union[str, Sequence[str]] = ('clear', 'hota'),
                  class_ids: Sequence[int] = (1, 2),
                  score_thr: float = 0.0,
+                 pred_format: str = 'score',
+                 postprocess: bool = True,
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
@@ -130,6 +174,11 @@ class KITTIMOTSMetric(BaseMetric):
                                f'{name!r}')
         self.class_ids = [int(c) for c in class_ids]
         self.score_thr = float(score_thr)
+        if pred_format not in ('score', 'stemseg'):
+            raise ValueError("pred_format must be 'score' or 'stemseg', got "
+                             f'{pred_format!r}')
+        self.pred_format = pred_format
+        self.postprocess = postprocess
         self.outfile_prefix = outfile_prefix
         self._order = FrameOrder()
 
@@ -157,9 +206,12 @@ class KITTIMOTSMetric(BaseMetric):
             gts.append(dict(track_id=obj['instance_id'],
                             class_id=IGNORE_CLASS if obj['ignore'] else cls,
                             rle=obj['rle']))
+        if self.pred_format == 'stemseg':
+            pred = stemseg_objects(frame, self.class_ids, shape)
+        else:
+            pred = pred_objects(frame, self.class_ids, self.score_thr, shape)
         return dict(video_id=frame['video_id'], frame_id=frame['frame_id'],
-                    gt=gts, pred=pred_objects(frame, self.class_ids,
-                                              self.score_thr, shape))
+                    gt=gts, pred=pred)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Per-class metrics over all sequences (fractions, not percent).
@@ -177,6 +229,10 @@ class KITTIMOTSMetric(BaseMetric):
             seq = f'{vid:04d}' if isinstance(vid, int) else str(vid)
             gt[seq] = {r['frame_id']: r['gt'] for r in frames}
             pred[seq] = {r['frame_id']: r['pred'] for r in frames}
+            if self.pred_format == 'stemseg' and self.postprocess:
+                kept = kitti_mots_postprocess(
+                    {t: objs for t, objs in pred[seq].items() if objs})
+                pred[seq] = {t: kept.get(t, []) for t in pred[seq]}
             max_frames[seq] = max(r['frame_id'] for r in frames)
         if self.outfile_prefix is not None:
             for seq, frames in pred.items():

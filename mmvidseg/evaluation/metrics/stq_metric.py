@@ -8,11 +8,12 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmvidseg.registry import METRICS
+from mmvidseg.structures.video_sample import (FrameOrder, flatten,
+                                              frame_file_stem, frame_where,
+                                              group_by_video, panoptic_map,
+                                              sample_frames)
 from ..functional.panoptic_io import kitti_step_encode, write_png
 from ..functional.stq import STQuality
-from ._video_samples import (FrameOrder, flatten, frame_file_stem,
-                             frame_where, group_by_video, panoptic_map,
-                             sample_frames)
 
 # wide enough for mmdet's largest instance id (2**31 // 1000 < 2**22)
 _BIT_SHIFT = 22

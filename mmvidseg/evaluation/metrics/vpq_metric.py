@@ -10,12 +10,13 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmvidseg.registry import METRICS
+from mmvidseg.structures.video_sample import (FrameOrder, flatten,
+                                              frame_file_stem, frame_where,
+                                              group_by_video, panoptic_map,
+                                              sample_frames)
 from ..functional.panoptic_io import write_panoptic_frame
 from ..functional.vpq import (VOID, WINDOW_CONVENTIONS, FrameStats,
                               compute_vpq, frame_stats)
-from ._video_samples import (FrameOrder, flatten, frame_file_stem,
-                             frame_where, group_by_video, panoptic_map,
-                             sample_frames)
 from .stq_metric import class_count, thing_labels
 
 

@@ -8,11 +8,11 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.fileio import get_local_path
 from mmengine.logging import MMLogger
-from pycocotools import mask as mask_utils
 
-from mmvidseg.registry import METRICS
+from mmvidseg.structures.masks import encode_masks, rle_area, to_json_rle
+from mmvidseg.structures.video_sample import to_numpy
 from ..functional.ytvis_io import (YTVISGroundTruth, dump_ytvis_results,
-                                   to_rle, ytvis_2022_ap, ytvis_ap)
+                                   ytvis_2022_ap, ytvis_ap)
 
 # summary name of the functional API -> mmdet's YouTubeVISMetric key suffix
 _MMDET_NAMES = OrderedDict(
@@ -21,7 +21,6 @@ _MMDET_NAMES = OrderedDict(
     AR_M='AR_m@100', AR_L='AR_l@100')
 
 
-@METRICS.register_module()
 class YouTubeVISMetric(BaseMetric):
     """Track mAP of YouTube-VIS 2019 / 2021 / 2022 and OVIS, plus submission.
 
@@ -201,29 +200,21 @@ def _frame_record(frame: dict) -> dict:
     pred = frame['pred_track_instances']
     h, w = frame['ori_shape'][:2]
     masks = pred['masks']
-    masks = masks.detach().cpu().numpy() if hasattr(masks, 'detach') else \
-        np.asarray(masks)
+    masks = to_numpy(masks)
     if masks.ndim != 3 or (len(masks) and masks.shape[1:] != (h, w)):
         raise ValueError(
             f'video {frame["video_id"]} frame {frame.get("frame_id")}: '
             f'pred_track_instances.masks has shape {masks.shape}, expected '
             f'(N, {h}, {w}) = the original frame size (ori_shape).')
-    rles = mask_utils.encode(np.asfortranarray(
-        masks.transpose(1, 2, 0).astype(np.uint8))) if len(masks) else []
-    for rle in rles:
-        rle['counts'] = rle['counts'].decode()
+    rles = encode_masks(masks)
     length = frame.get('ori_video_length', frame.get('video_length'))
     return dict(
         video_id=frame['video_id'], frame_id=frame.get('frame_id'),
         video_length=length, height=h, width=w, rles=rles,
-        scores=_numpy(pred['scores']),  # native dtype: same mean as mmdet
-        labels=_numpy(pred['labels']).astype(np.int64),
-        ids=_numpy(pred['instances_id']).tolist(),
+        scores=to_numpy(pred['scores']),  # native dtype: same mean as mmdet
+        labels=to_numpy(pred['labels']).astype(np.int64),
+        ids=to_numpy(pred['instances_id']).tolist(),
         instances=frame.get('instances') or [])
-
-
-def _numpy(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if hasattr(x, 'detach') else np.asarray(x)
 
 
 def _video_record(frames: List[dict]) -> dict:
@@ -270,15 +261,9 @@ def _video_gts(vid: int, length: int, positions: List[int],
                 category_id=int(inst['bbox_label']) + 1,
                 iscrowd=int(inst.get('ignore_flag', 0)),
                 segmentations=[None] * length, areas=[None] * length))
-            mask = inst['mask']
-            if isinstance(mask, np.ndarray):  # dense (H, W) bitmap
-                mask = mask_utils.encode(
-                    np.asfortranarray(mask.astype(np.uint8)))
-            rle = to_rle(mask, h, w)
-            if isinstance(rle['counts'], bytes):
-                rle = dict(size=rle['size'], counts=rle['counts'].decode())
+            rle = to_json_rle(inst['mask'], h, w)  # RLE, polygons or bitmap
             ann['segmentations'][t] = rle
-            ann['areas'][t] = int(mask_utils.area(rle))
+            ann['areas'][t] = rle_area(rle)
     return list(anns.values())
 
 

@@ -12,7 +12,6 @@ from mmdet.utils import ConfigType, InstanceList
 from torch import Tensor
 from torch.nn.modules.utils import _pair
 
-from mmvidseg.registry import MODELS
 
 
 def batched_mask_target(pos_proposals_list: Sequence[Tensor],
@@ -83,7 +82,6 @@ def batched_mask_target(pos_proposals_list: Sequence[Tensor],
     return targets.float()
 
 
-@MODELS.register_module()
 class DynamicMaskHead(MMDetDynamicMaskHead):
     """mmdet's ``DynamicMaskHead`` (QueryInst) with batched mask targets.
 

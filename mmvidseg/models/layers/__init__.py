@@ -1,2 +1,4 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-from .ops_registration import *  # noqa: F401,F403,E402
+from .ops_layers import MSDeformAttnPixelDecoder, SingleRoIExtractor
+
+__all__ = ['MSDeformAttnPixelDecoder', 'SingleRoIExtractor']

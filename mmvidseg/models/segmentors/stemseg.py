@@ -16,41 +16,32 @@ Deliberate deviations and parity notes:
   (I, T, H, W) mask per ``instances_ids`` in the clip, ignored instances
   (``ignored_instances``) form the ignore mask;
 * at inference all tracks are reported on every frame (empty masks included,
-  as the reference writes one RLE per frame), with the reference's score
-  (pixel count / max pixel count) and class (argmax of the mean semantic
-  logits over the track's pixels, background excluded);
-  ``test_cfg.output_format='davis'`` / ``'kitti_mots'`` reproduce the
-  reference's DAVIS / KITTI-MOTS writers
-  (:mod:`mmvidseg.models.task_modules.stemseg_outputs`);
+  as the reference writes one RLE per frame), ranked by lifetime, with the
+  reference's score (pixel count / max pixel count), class (argmax of the
+  mean semantic logits over the track's pixels, background excluded) and
+  ``lifetimes`` (last - first frame, at the clustering resolution). The
+  reference's DAVIS / KITTI-MOTS writers are the evaluator's job
+  (``DAVISMetric(pred_order='rank')``, ``KITTIMOTSMetric(
+  pred_format='stemseg')``, :mod:`mmvidseg.evaluation.functional.
+  stemseg_outputs`): the model knows no benchmark format;
 * inputs smaller than 96x96 (after padding to a multiple of 32) are
   zero-padded right / bottom to 96 (the reference would crash in the
   decoders' pooling); outputs are cropped back to ``img_shape``.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from mmdet.models.mot import BaseMOTModel
 from mmdet.structures import TrackDataSample, TrackSampleList
 from mmdet.structures.mask import BitmapMasks, mask2bbox
-from mmengine.structures import InstanceData, PixelData
-from pycocotools.mask import decode as _decode
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmvidseg.models.losses.stemseg_losses import instance_masks_to_semseg
+from mmvidseg.models.trackers.stemseg_inference import (StemSegTestConfig,
+                                                        infer_video)
 from mmvidseg.registry import MODELS
-from mmvidseg.models.task_modules.stemseg_inference import (
-    StemSegTestConfig, infer_video)
-from mmvidseg.models.task_modules.stemseg_outputs import (
-    davis_id_maps, kitti_mots_objects, kitti_mots_postprocess)
-
-
-def decode_rle(rle: dict) -> np.ndarray:
-    """(H, W) uint8 mask of an RLE whose counts may be a str."""
-    counts = rle['counts']
-    return _decode(dict(size=rle['size'], counts=counts.encode('utf-8')
-                        if isinstance(counts, str) else counts))
 
 
 MIN_INPUT_SIZE = 96
@@ -120,7 +111,19 @@ class STEmSeg(BaseMOTModel):
         self.freeze_backbone = freeze_backbone
         if freeze_backbone:
             self.freeze_module(['backbone', 'neck'])
-        self.test_cfg = StemSegTestConfig(**(test_cfg or {}))
+        test_cfg = dict(test_cfg or {})
+        for moved in ('output_format', 'kitti_class_ids'):
+            if moved in test_cfg:
+                raise ValueError(
+                    f'STEm-Seg test_cfg.{moved} moved to the evaluator: use '
+                    "DAVISMetric(task='unsupervised', pred_order='rank') for "
+                    "the reference DAVIS writer, KITTIMOTSMetric(pred_format="
+                    "'stemseg', class_ids=...) for the KITTI-MOTS one")
+        self.test_cfg = StemSegTestConfig(**test_cfg)
+        # fixed bandwidths of the free embedding dims, used by the clustering
+        self.register_buffer('free_dim_bandwidths',
+                             self.loss_embedding.free_dim_bandwidths[0].clone(),
+                             persistent=False)
 
     def train(self, mode: bool = True) -> 'STEmSeg':
         """Keep a frozen backbone in eval mode (as the reference)."""
@@ -264,8 +267,10 @@ class STEmSeg(BaseMOTModel):
 
         Returns:
             list[TrackDataSample]: Per frame ``pred_track_instances`` with
-            ``masks`` (K, H, W) bool, ``bboxes``, ``scores``, ``labels`` and
-            ``instances_id``; K may be 0 (no foreground / no seed).
+            ``masks`` (K, H, W) bool, ``bboxes``, ``scores``, ``labels``,
+            ``instances_id`` and ``lifetimes``, the same K tracks on every
+            frame in rank order (longest-lived first); K may be 0 (no
+            foreground / no seed).
         """
         self._check_inputs(inputs, data_samples)
         inputs = self.pad_to_min_size(inputs)
@@ -276,49 +281,14 @@ class STEmSeg(BaseMOTModel):
             ori_shape = frames[0].metainfo.get('ori_shape', img_shape) \
                 if rescale else img_shape
             tracks = infer_video(self, video, self.test_cfg,
-                                 tuple(img_shape[:2]), tuple(ori_shape[:2]))
+                                 tuple(img_shape[:2]), tuple(ori_shape[:2]),
+                                 self.free_dim_bandwidths)
             for t, frame in enumerate(frames):
                 frame.pred_track_instances = self._frame_instances(tracks, t)
-            if self.test_cfg.output_format == 'davis':
-                self._davis_outputs(frames, tracks)
-            elif self.test_cfg.output_format == 'kitti_mots':
-                self._kitti_mots_outputs(frames, tracks)
             out = TrackDataSample()
             out.video_data_samples = frames
             results.append(out)
         return results
-
-    def _davis_outputs(self, frames: list, tracks: Dict[str, Tensor]) -> None:
-        """Per-frame ``pred_sem_seg`` ids as the reference DAVIS writer."""
-        ids = davis_id_maps(tracks['masks'].numpy(), self.test_cfg.max_tracks)
-        for t, frame in enumerate(frames):
-            frame.pred_sem_seg = PixelData(
-                sem_seg=torch.from_numpy(ids[t]).long()[None])
-
-    def _kitti_mots_outputs(self, frames: list,
-                            tracks: Dict[str, Tensor]) -> None:
-        """Replace ``pred_track_instances`` by the reference KITTI-MOTS
-        objects (non-overlapping, numbered, post-processed)."""
-        class_ids = list(self.test_cfg.kitti_class_ids)
-        objs = kitti_mots_postprocess(kitti_mots_objects(
-            tracks['masks'].numpy(), tracks['instances_id'].tolist(),
-            tracks['labels'].tolist(), class_ids,
-            tracks['lifetimes'].tolist()))
-        h, w = tracks['masks'].shape[-2:]
-        for t, frame in enumerate(frames):
-            dets = objs.get(t, [])
-            inst = InstanceData()
-            inst.masks = torch.from_numpy(np.stack(
-                [decode_rle(d['rle']) for d in dets]) if dets else
-                np.zeros((0, h, w), np.uint8)).bool()
-            inst.bboxes = mask2bbox(inst.masks)
-            inst.scores = tracks['scores'][[d['index'] for d in dets]]
-            inst.labels = torch.tensor(
-                [class_ids.index(d['class_id']) for d in dets],
-                dtype=torch.long)
-            inst.instances_id = torch.tensor([d['track_id'] for d in dets],
-                                             dtype=torch.long)
-            frame.pred_track_instances = inst
 
     @staticmethod
     def _frame_instances(tracks: Dict[str, Tensor], t: int) -> InstanceData:
@@ -329,6 +299,7 @@ class STEmSeg(BaseMOTModel):
         inst.scores = tracks['scores']
         inst.labels = tracks['labels']
         inst.instances_id = tracks['instances_id']
+        inst.lifetimes = tracks['lifetimes']
         return inst
 
     @staticmethod

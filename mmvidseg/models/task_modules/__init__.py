@@ -1,3 +1,2 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 from .tevit_hungarian_assigner import TeViTHungarianAssigner  # noqa: F401
-from . import stemseg_clustering, stemseg_inference  # noqa: F401

@@ -4,18 +4,12 @@ import math
 
 import numpy as np
 import pytest
-from pycocotools import mask as mask_utils
 
+from mmvidseg.structures.masks import encode_mask as rle
 from mmvidseg.evaluation.functional.coco_videos import (OFFICIAL_WEIGHTS,
                                                         coco_videos_summary,
                                                         frame_mask_ap,
                                                         frame_pq)
-
-
-def rle(mask):
-    out = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    out['counts'] = out['counts'].decode()
-    return out
 
 
 def test_frame_mask_ap_gt_as_prediction_and_empty_frame():

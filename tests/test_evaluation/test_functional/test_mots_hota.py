@@ -4,11 +4,11 @@ import math
 import numpy as np
 import pytest
 
+from mmvidseg.structures.masks import encode_mask
 from mmvidseg.evaluation.functional.burst import evaluate_burst
 from mmvidseg.evaluation.functional.hota import hota_sequence
 from mmvidseg.evaluation.functional.mots import evaluate_mots
-from mmvidseg.evaluation.functional.panoptic_io import (encode_rle,
-                                                         read_mots_txt,
+from mmvidseg.evaluation.functional.panoptic_io import (read_mots_txt,
                                                          write_mots_txt)
 
 
@@ -19,7 +19,7 @@ def _box(y0, x0, h, w, shape=(6, 8)):
 
 
 def _obj(track_id, class_id, mask):
-    return dict(track_id=track_id, class_id=class_id, rle=encode_rle(mask))
+    return dict(track_id=track_id, class_id=class_id, rle=encode_mask(mask))
 
 
 def test_mots_hand_computed_id_switch(tmp_path):
@@ -69,7 +69,7 @@ def test_hota_perfect_and_hand_computed():
 
 
 def _burst_gt(masks_by_frame, cat=4):
-    rle = [{str(k): {'rle': encode_rle(m)['counts']}
+    rle = [{str(k): {'rle': encode_mask(m)['counts']}
             for k, m in frame.items()} for frame in masks_by_frame]
     return dict(split='val', sequences=[dict(
         id=1, width=8, height=6, seq_name='s', dataset='DS', fps=30,

@@ -6,18 +6,13 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
+from mmvidseg.structures.masks import encode_mask as rle
 from mmvidseg.evaluation.functional.refer import (expression_jf,
                                                   masks_to_coco_predictions,
                                                   refer_a2d_metrics,
                                                   refer_jf_summary)
 from mmvidseg.evaluation.functional.refer_io import (evaluate_refer_folder,
                                                      write_refer_submission)
-
-
-def rle(mask):
-    out = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    out['counts'] = out['counts'].decode()
-    return out
 
 
 def a2d_gt(masks):

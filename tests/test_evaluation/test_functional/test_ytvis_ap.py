@@ -7,17 +7,12 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
+from mmvidseg.structures.masks import empty_rle, rle_areas
+from mmvidseg.structures.masks import encode_mask as rle
 from mmvidseg.evaluation.functional import (YTVISGroundTruth,
                                             dump_ytvis_results,
                                             read_ytvis_results, ytvis_2022_ap,
                                             ytvis_ap)
-from mmvidseg.evaluation.functional.ytvis_iou import rle_areas
-
-
-def rle(mask):
-    out = mask_utils.encode(np.asfortranarray(np.asarray(mask, np.uint8)))
-    out['counts'] = out['counts'].decode()
-    return out
 
 
 def box(h, w, y0, y1, x0, x1):
@@ -247,8 +242,7 @@ def test_uncompressed_rle_predictions_and_polygons_rejected(two_videos):
 
 
 def test_frame_batched_ratios_equal_per_frame_iou():
-    from mmvidseg.evaluation.functional.ytvis_iou import (_empty_rle,
-                                                          _frame_ratios)
+    from mmvidseg.evaluation.functional.ytvis_iou import _frame_ratios
     rng = np.random.default_rng(0)
     h, w = 12, 16
 
@@ -260,8 +254,8 @@ def test_frame_batched_ratios_equal_per_frame_iou():
 
     dts = [[rand_rle(), None, rand_rle()] for _ in range(3)]  # F x R
     gts = [[rand_rle(), rand_rle()] for _ in range(3)]  # F x G
-    got = _frame_ratios(dts, gts, h, w, _empty_rle((h, w))['counts'])
-    empty = _empty_rle((h, w))
+    got = _frame_ratios(dts, gts, h, w, empty_rle(h, w)['counts'])
+    empty = empty_rle(h, w)
     for f in range(3):
         ref = mask_utils.iou([d or empty for d in dts[f]], gts[f], [1, 1])
         assert np.array_equal(got[f], ref)

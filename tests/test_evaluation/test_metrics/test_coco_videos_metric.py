@@ -5,18 +5,13 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 
+from mmvidseg.structures.masks import encode_mask as rle
 from mmvidseg.evaluation.functional.coco_videos import (coco_videos_summary,
                                                         frame_mask_ap,
                                                         frame_pq)
 from mmvidseg.evaluation.metrics import COCOVideosMetric
 
 H, W = 20, 28
-
-
-def rle(mask):
-    out = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    out['counts'] = out['counts'].decode()
-    return out
 
 
 def blob(rng):

@@ -11,18 +11,13 @@ from mmengine.structures import InstanceData
 from PIL import Image
 from pycocotools import mask as mask_utils
 
+from mmvidseg.structures.masks import encode_mask as rle
 from mmvidseg.evaluation.functional.refer import (expression_jf,
                                                   refer_a2d_metrics,
                                                   refer_jf_summary)
 from mmvidseg.evaluation.metrics import ReferJFMetric, ReferMetric
 
 H, W = 24, 32
-
-
-def rle(mask):
-    out = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    out['counts'] = out['counts'].decode()
-    return out
 
 
 def blob(rng, h=H, w=W):

@@ -1,5 +1,5 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""KITTIMOTSMetric / HOTAMetric (BURST) adapters on hand-built samples."""
+"""KITTIMOTSMetric / BURSTHOTAMetric (BURST) adapters on hand-built samples."""
 import json
 
 import numpy as np
@@ -8,12 +8,12 @@ import torch
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.structures import InstanceData
 
+from mmvidseg.structures.masks import encode_mask
 from mmvidseg.evaluation.functional.burst import evaluate_burst
 from mmvidseg.evaluation.functional.mots import evaluate_mots
 from mmvidseg.evaluation.functional.mots_hota import evaluate_mots_hota
-from mmvidseg.evaluation.functional.panoptic_io import (encode_rle,
-                                                         read_mots_txt)
-from mmvidseg.evaluation.metrics import HOTAMetric, KITTIMOTSMetric
+from mmvidseg.evaluation.functional.panoptic_io import read_mots_txt
+from mmvidseg.evaluation.metrics import BURSTHOTAMetric, KITTIMOTSMetric
 
 H, W = 8, 10
 
@@ -61,10 +61,10 @@ def _samples(vid, gt, pred, as_track, ignore=None):
             s.gt_instances = _instances(g)
         else:  # annotation dicts in the metainfo
             s.set_metainfo(dict(instances=[
-                dict(instance_id=k, bbox_label=lab, mask=encode_rle(m),
+                dict(instance_id=k, bbox_label=lab, mask=encode_mask(m),
                      ignore_flag=0) for k, (lab, m) in g.items()] + (
                          [dict(instance_id=99, bbox_label=0,
-                               mask=encode_rle(ignore), ignore_flag=1)]
+                               mask=encode_mask(ignore), ignore_flag=1)]
                          if ignore is not None else [])))
         frames.append(s)
     return [TrackDataSample(video_data_samples=frames)] if as_track \
@@ -78,7 +78,7 @@ def _run(metric, videos):
 
 
 def _mots_objects(frames, class_ids=(1, 2)):
-    return {t: [dict(track_id=k, class_id=class_ids[lab], rle=encode_rle(m))
+    return {t: [dict(track_id=k, class_id=class_ids[lab], rle=encode_mask(m))
                 for k, (lab, m) in f.items()] for t, f in enumerate(frames)}
 
 
@@ -100,7 +100,7 @@ def test_kitti_mots_metric_gt_as_prediction_and_random(tmp_path):
     gt = {'a': _mots_objects(gt_a), 'b': _mots_objects(gt_b)}
     for t in gt['b']:
         gt['b'][t].append(dict(track_id=99, class_id=10,
-                               rle=encode_rle(ignore)))
+                               rle=encode_mask(ignore)))
     pred = {'a': _mots_objects(pred_a), 'b': _mots_objects(pred_b)}
     frames = {'a': 3, 'b': 2}
     clear = evaluate_mots(gt, pred, frames)
@@ -150,7 +150,7 @@ def _burst_json(videos, category_ids):
                                    for t in range(len(frames))],
             neg_category_ids=[], not_exhaustive_category_ids=[],
             track_category_ids=cats, segmentations=[
-                {str(k): dict(rle=encode_rle(m)['counts'])
+                {str(k): dict(rle=encode_mask(m)['counts'])
                  for k, (_, m) in f.items()} for f in frames]))
     return gt
 
@@ -159,13 +159,13 @@ def test_burst_hota_metric_gt_as_prediction_and_random(tmp_path):
     rng = np.random.default_rng(1)
     gt_a, gt_b = _tracks(rng, 4), _tracks(rng, 3)
     cats = [4, 13]  # both 'common' BURST categories
-    res = _run(HOTAMetric(category_ids=cats), [('a', gt_a, gt_a, True),
+    res = _run(BURSTHOTAMetric(category_ids=cats), [('a', gt_a, gt_a, True),
                                                ('b', gt_b, gt_b, False)])
     assert res['burst/HOTA_all'] == pytest.approx(100.0)
     assert res['burst/AssA_common'] == pytest.approx(100.0)
     assert np.isnan(res['burst/HOTA_uncommon'])
     pred_a, pred_b = _tracks(rng, 4, shift=1), _tracks(rng, 3, n=4)
-    metric = HOTAMetric(category_ids=cats,
+    metric = BURSTHOTAMetric(category_ids=cats,
                         outfile_prefix=str(tmp_path / 'burst'))
     res = _run(metric, [('a', gt_a, pred_a, True),
                         ('b', gt_b, pred_b, False)])

@@ -9,17 +9,11 @@ import pytest
 import torch
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.structures import InstanceData
-from pycocotools import mask as mask_utils
 
+from mmvidseg.structures.masks import encode_mask as _rle
 from mmvidseg.evaluation.metrics import YouTubeVISMetric
 
 H, W = 12, 16
-
-
-def _rle(mask):
-    out = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    out['counts'] = out['counts'].decode()
-    return out
 
 
 def _box(y0, y1, x0, x1):

@@ -6,8 +6,8 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from pycocotools import mask as mask_utils
 
+from mmvidseg.structures.masks import encode_mask as _rle
 from mmvidseg.evaluation.functional.davis_io import write_davis_png
 from mmvidseg.evaluation.offline import METRICS, load_evaluator
 
@@ -21,12 +21,6 @@ def tool():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _rle(mask):
-    out = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    out['counts'] = out['counts'].decode()
-    return out
 
 
 def test_ytvis(tool, tmp_path):

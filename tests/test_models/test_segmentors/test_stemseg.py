@@ -8,8 +8,8 @@ from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 
-from mmvidseg.models.task_modules.stemseg_inference import (StemSegTestConfig,
-                                                            run_clips)
+from mmvidseg.models.trackers.stemseg_inference import (StemSegTestConfig,
+                                                        run_clips)
 from mmvidseg.registry import MODELS
 from mmvidseg.utils import register_all_modules
 
@@ -179,3 +179,54 @@ def test_seediness_source_check():
     cfg['embedding_loss']['free_dim_stds'] = ()
     with pytest.raises(ValueError, match='embedding_mode'):
         MODELS.build(cfg)
+
+
+def _predict_tracks():
+    """A class-agnostic tiny model's output on a 6-frame video whose
+    original size (120x120) passes the KITTI area filters."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg(False, min_seediness_prob=0.0, fg_thr=0.0,
+                                  seediness_fg_thr=0.0))
+    model.eval()
+    sample = track_sample(6)
+    for f in sample:
+        f.set_metainfo(dict(ori_shape=(120, 120)))
+    return list(model.predict(torch.randn(1, 6, 3, 96, 96), [sample])[0])
+
+
+def test_reference_writers_are_the_evaluators_job():
+    """DAVISMetric(pred_order='rank') and KITTIMOTSMetric(pred_format=
+    'stemseg') reproduce the reference writers on the model's tracks."""
+    from mmvidseg.evaluation.functional.stemseg_outputs import (
+        davis_id_maps, kitti_mots_objects, kitti_mots_postprocess)
+    from mmvidseg.evaluation.metrics import DAVISMetric
+    from mmvidseg.evaluation.metrics.kitti_mots_metric import stemseg_objects
+    frames = _predict_tracks()
+    inst = [f.pred_track_instances for f in frames]
+    assert all(i.instances_id.tolist() == inst[0].instances_id.tolist()
+               for i in inst)  # the same tracks on every frame, rank order
+    masks = torch.stack([i.masks for i in inst], 1).numpy()  # (K, T, H, W)
+    assert len(masks) > 1
+    metric = DAVISMetric(task='unsupervised', pred_order='rank')
+    sample = TrackDataSample()
+    sample.video_data_samples = frames
+    metric.process({}, [sample])
+    np.testing.assert_array_equal(metric.results[0]['pred'],
+                                  davis_id_maps(masks, 20))
+    lifetimes = inst[0].lifetimes.tolist()
+    expected = kitti_mots_postprocess(kitti_mots_objects(
+        masks, inst[0].instances_id.tolist(), inst[0].labels.tolist(), (1, ),
+        lifetimes))
+    assert sum(len(v) for v in expected.values()) > 0
+    got = {t: stemseg_objects(f.to_dict(), (1, ), (120, 120))
+           for t, f in enumerate(frames)}
+    got = kitti_mots_postprocess({t: v for t, v in got.items() if v})
+    assert sorted(got) == sorted(expected)
+    for t in expected:
+        assert [(d['track_id'], d['class_id'], d['rle']) for d in got[t]] == \
+            [(d['track_id'], d['class_id'], d['rle']) for d in expected[t]]
+
+
+def test_output_format_moved_to_the_evaluator():
+    with pytest.raises(ValueError, match='moved to the evaluator'):
+        MODELS.build(tiny_cfg(output_format='davis'))

@@ -45,13 +45,6 @@ class StemSegTestConfig:
         resize_embeddings (bool): Upsample head outputs x4 before clustering
             (``--resize_embeddings``, used for YouTube-VIS).
         clustering (str): ``'fast'`` or ``'reference'`` (identical output).
-        output_format (str): ``'ytvis'`` (all tracks, overlapping masks),
-            ``'davis'`` (adds per-frame ``pred_sem_seg`` ids painted as the
-            reference DAVIS writer, read by ``DAVISMetric``) or
-            ``'kitti_mots'`` (non-overlapping masks numbered and filtered
-            as the reference KITTI-MOTS writer + post-processing, read by
-            ``KITTIMOTSMetric``); see :mod:`.stemseg_outputs`.
-        kitti_class_ids (tuple): KITTI class id per label (``'kitti_mots'``).
     """
     clip_overlap: int = 4
     primary_prob_thr: float = 0.5
@@ -63,14 +56,8 @@ class StemSegTestConfig:
     seediness_fg_thr: float = 0.25
     resize_embeddings: bool = False
     clustering: str = 'fast'
-    output_format: str = 'ytvis'
-    kitti_class_ids: Tuple[int, ...] = (1, 2)
 
     def __post_init__(self) -> None:
-        if self.output_format not in ('ytvis', 'davis', 'kitti_mots'):
-            raise ValueError(f"test_cfg.output_format must be 'ytvis', "
-                             f"'davis' or 'kitti_mots', got "
-                             f'{self.output_format!r}')
         if self.clustering not in ('fast', 'reference'):
             raise ValueError(f"test_cfg.clustering must be 'fast' or "
                              f"'reference', got {self.clustering!r}")
@@ -247,11 +234,21 @@ def tracks_to_masks(stitcher: TrackStitcher, fg: Tensor,
 
 @torch.no_grad()
 def infer_video(model, video: Tensor, cfg: StemSegTestConfig,
-                img_shape: Tuple[int, int],
-                ori_shape: Tuple[int, int]) -> Dict[str, Tensor]:
-    """Full STEm-Seg inference on one (T, C, H, W) video."""
+                img_shape: Tuple[int, int], ori_shape: Tuple[int, int],
+                free_dim_bandwidths: Tensor) -> Dict[str, Tensor]:
+    """Full STEm-Seg inference on one (T, C, H, W) video.
+
+    Args:
+        model: The :class:`STEmSeg` model (its backbone, neck and heads).
+        video (Tensor): (T, C, H, W) normalised, padded frames.
+        cfg (StemSegTestConfig): Inference settings.
+        img_shape (tuple): Resized, unpadded input size.
+        ori_shape (tuple): Output mask size.
+        free_dim_bandwidths (Tensor): (F,) fixed bandwidths of the free
+            embedding dims (``1 / std**2``).
+    """
     entries, sem_avg, fg = run_clips(model, video, cfg)
-    free_bw = model.loss_embedding.free_dim_bandwidths[0].cpu()
+    free_bw = free_dim_bandwidths.cpu()
     stitcher = cluster_and_stitch(entries, fg.cpu(), free_bw, cfg)
     class_logits = None
     if sem_avg is not None and sem_avg.shape[1] > 2:

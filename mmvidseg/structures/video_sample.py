@@ -1,8 +1,14 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""Reading per-frame predictions and ground truth out of data samples.
+"""Per-frame prediction / ground-truth records read out of data samples.
 
-Shared by the video metric adapters (:class:`STQMetric`,
-:class:`VPQMetric`, :class:`KITTIMOTSMetric`, :class:`HOTAMetric`). A data
+What the metric adapters, writers and the visualizer pass around
+(:class:`YouTubeVISMetric`, :class:`DAVISMetric`, :class:`STQMetric`,
+:class:`VPQMetric`, :class:`KITTIMOTSMetric`, :class:`BURSTHOTAMetric`,
+:class:`COCOVideosMetric`, the referring metrics through
+:mod:`mmvidseg.structures.refer_sample`). Only numpy and pycocotools are
+imported: data samples are read through their ``to_dict()`` / dict form,
+so mmdet's ``TrackDataSample`` / ``DetDataSample`` and plain dicts both
+work. A data
 sample is either a ``TrackDataSample`` (or its dict) with
 ``video_data_samples`` (one ``DetDataSample`` per frame), or one frame's
 ``DetDataSample`` (or dict) itself. Every frame carries ``video_id`` and
@@ -14,7 +20,8 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-from pycocotools import mask as mask_utils
+
+from .masks import encode_masks, to_json_rle
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -126,17 +133,6 @@ def masks_hw(masks: Any, where: str, field: str,
     return arr.astype(bool)
 
 
-def encode_masks(masks: np.ndarray) -> List[dict]:
-    """``(N, H, W)`` bool -> COCO RLEs with ``str`` counts."""
-    if not len(masks):
-        return []
-    rles = mask_utils.encode(np.asfortranarray(
-        masks.transpose(1, 2, 0).astype(np.uint8)))  # (H, W, N) in
-    for rle in rles:
-        rle['counts'] = rle['counts'].decode('utf-8')
-    return rles
-
-
 def gt_instances(frame: dict, shape: Sequence[int]) -> List[dict]:
     """GT objects of a frame: ``[{'instance_id', 'label', 'ignore', 'rle'}]``.
 
@@ -173,25 +169,20 @@ def gt_instances(frame: dict, shape: Sequence[int]) -> List[dict]:
         out.append(dict(instance_id=int(inst['instance_id']),
                         label=int(inst['bbox_label']),
                         ignore=bool(inst.get('ignore_flag', 0)),
-                        rle=_to_rle(mask, h, w, where)))
+                        rle=gt_rle(mask, h, w, where)))
     return out
 
 
-def _to_rle(mask: Any, h: int, w: int, where: str) -> dict:
+def gt_rle(mask: Any, h: int, w: int, where: str) -> dict:
+    """JSON RLE of one ground-truth mask (RLE, polygons or an ``(H, W)``
+    array / tensor), checked against the frame size ``(h, w)``."""
     if isinstance(mask, np.ndarray) or hasattr(mask, 'detach'):
         arr = to_numpy(mask)
         if arr.shape != (h, w):
             raise ValueError(f'{where}: a ground-truth mask has size '
                              f'{arr.shape}, the frame is {(h, w)}')
         return encode_masks(arr[None].astype(bool))[0]
-    if isinstance(mask, list):  # polygons
-        rle = mask_utils.merge(mask_utils.frPyObjects(mask, h, w))
-    elif isinstance(mask.get('counts'), list):  # uncompressed RLE
-        rle = mask_utils.frPyObjects(mask, h, w)
-    else:
-        rle = dict(size=list(mask['size']), counts=mask['counts'])
-    if isinstance(rle['counts'], bytes):
-        rle = dict(size=list(rle['size']), counts=rle['counts'].decode())
+    rle = to_json_rle(mask, h, w)
     if list(rle['size']) != [h, w]:
         raise ValueError(f'{where}: a ground-truth RLE has size '
                          f'{rle["size"]}, the frame is {[h, w]}')

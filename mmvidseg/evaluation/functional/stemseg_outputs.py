@@ -5,7 +5,7 @@ Re-implements ``DavisOutputGenerator`` and ``KittiMOTSOutputGenerator`` of
 ``sabarim/STEm-Seg: stemseg/inference/output_utils/{davis,kitti_mots}.py``
 and the filters of ``kitti_mots_postprocessing.py`` (Athar et al., ECCV
 2020), on the whole-video tracks of
-:func:`mmvidseg.models.task_modules.stemseg_inference.tracks_to_masks`
+:func:`mmvidseg.models.trackers.stemseg_inference.tracks_to_masks`
 (``masks`` (K, T, H, W) at the original size, ranked by lifetime).
 File I/O reuses :func:`mmvidseg.evaluation.functional.davis_io.
 write_davis_png` and :func:`mmvidseg.evaluation.functional.panoptic_io.
@@ -40,9 +40,9 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from mmvidseg.evaluation.functional.davis_io import write_davis_png
-from mmvidseg.evaluation.functional.panoptic_io import (encode_rle,
-                                                         write_mots_txt)
+from mmvidseg.structures.masks import encode_mask, rle_area, rle_bboxes
+from .davis_io import write_davis_png
+from .panoptic_io import write_mots_txt
 
 DAVIS_MAX_PROPOSALS = 20
 KITTI_CAR, KITTI_PEDESTRIAN = 1, 2
@@ -123,29 +123,60 @@ def kitti_mots_objects(masks: np.ndarray, track_ids: Sequence[int],
                          f'{len(labels)} labels')
     if lifetimes is None:
         lifetimes = [_lifetime(m) for m in masks]
-    order = sorted(range(k), key=lambda i: lifetimes[i])  # stable
-    number = {i: n for n, i in enumerate(order, 1)}
+    number = kitti_mots_numbers(lifetimes)
     frames: Dict[int, List[dict]] = {}
     for t in range(masks.shape[1] if k else 0):
-        active = [i for i in order if masks[i, t].any()]
-        if not active:
-            continue
-        raw = np.asarray(track_ids)[active]
-        owner = np.where(masks[active, t], raw[:, None, None], -1).max(0)
-        for i, r in zip(active, raw.tolist()):
-            cls = int(class_ids[int(labels[i])])
-            frames.setdefault(t, []).append(dict(
-                track_id=cls * 1000 + number[i], class_id=cls,
-                rle=encode_rle(owner == r), index=i))
+        objs = kitti_mots_frame_objects(masks[:, t], track_ids, labels,
+                                        class_ids, number)
+        if objs:
+            frames[t] = objs
     return frames
 
 
+def kitti_mots_numbers(lifetimes: Sequence[int]) -> List[int]:
+    """Per track its number 1..K: tracks ordered by ascending lifetime
+    (stable), numbered in that order, as the reference writer."""
+    order = sorted(range(len(lifetimes)), key=lambda i: lifetimes[i])
+    number = [0] * len(order)
+    for n, i in enumerate(order, 1):
+        number[i] = n
+    return number
+
+
+def kitti_mots_frame_objects(masks: np.ndarray, track_ids: Sequence[int],
+                             labels: Sequence[int], class_ids: Sequence[int],
+                             number: Sequence[int]) -> List[dict]:
+    """One frame of :func:`kitti_mots_objects`.
+
+    Args:
+        masks (np.ndarray): (K, H, W) bool masks of all tracks.
+        track_ids (Sequence[int]): Raw track ids (decide overlaps).
+        labels (Sequence[int]): 0-based class per track.
+        class_ids (Sequence[int]): KITTI class id of each label.
+        number (Sequence[int]): :func:`kitti_mots_numbers` of the video.
+
+    Returns:
+        list[dict]: ``{'track_id', 'class_id', 'rle', 'index'}`` of the
+        tracks present, in ascending-number order.
+    """
+    masks = np.asarray(masks, bool)
+    order = sorted(range(len(masks)), key=lambda i: number[i])
+    active = [i for i in order if masks[i].any()]
+    if not active:
+        return []
+    raw = np.asarray(track_ids)[active]
+    owner = np.where(masks[active], raw[:, None, None], -1).max(0)
+    objs = []
+    for i, r in zip(active, raw.tolist()):
+        cls = int(class_ids[int(labels[i])])
+        objs.append(dict(track_id=cls * 1000 + number[i], class_id=cls,
+                         rle=encode_mask(owner == r), index=i))
+    return objs
+
+
 def _area_and_box_ratio(rle: dict) -> tuple:
-    from pycocotools import mask as mask_utils
-    coded = dict(size=rle['size'], counts=rle['counts'].encode('utf-8')
-                 if isinstance(rle['counts'], str) else rle['counts'])
-    area = float(mask_utils.area(coded))
-    _, _, w, h = mask_utils.toBbox(coded)
+    area = float(rle_area(rle))
+    _, _, w, h = rle_bboxes([rle])[0]
     return area, (area / float(w * h) if w * h > 0 else 0.)
 
 

@@ -5,7 +5,7 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 
 from mmvidseg.datasets.transforms import FrameWarp, PseudoClipAugment
-from mmvidseg.datasets.transforms.pseudo_clip import (adjust_colour,
+from mmvidseg.datasets.transforms.pseudo_clip_augment import (adjust_colour,
                                                       apply_frame_warp,
                                                       condense_masks,
                                                       identity_warp,

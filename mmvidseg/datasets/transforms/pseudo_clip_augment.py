@@ -14,10 +14,8 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.structures.mask import BitmapMasks
-
 from mmvidseg.registry import TRANSFORMS
-
-from .mask_boxes import mask_boxes
+from mmvidseg.structures.masks import mask_boxes
 
 
 @dataclass

@@ -1,5 +1,6 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""Register mmvidseg's compiled-op modules into ``mmvidseg.registry.MODELS``.
+"""mmdet modules switched to mmvidseg's compiled ops (registered, as the
+shadows of mmdet's classes of the same names, in :mod:`mmvidseg.overrides`).
 
 * ``MultiScaleDeformableAttention`` (``mmvidseg.ops``) shadows mmcv's class
   in the ``mmvidseg`` scope.
@@ -21,17 +22,11 @@ from mmdet.models.roi_heads.roi_extractors import \
 from mmdet.utils import ConfigType
 from torch import nn
 
-from mmvidseg.ops import (MultiScaleDeformableAttention, RoIAlign,
-                          convert_ms_deform_attn)
-from mmvidseg.registry import MODELS
+from mmvidseg.ops import RoIAlign, convert_ms_deform_attn
 
-__all__ = [
-    'MultiScaleDeformableAttention', 'MSDeformAttnPixelDecoder',
-    'SingleRoIExtractor'
-]
+__all__ = ['MSDeformAttnPixelDecoder', 'SingleRoIExtractor']
 
 
-@MODELS.register_module()
 class MSDeformAttnPixelDecoder(MMDetMSDeformAttnPixelDecoder):
     """mmdet's ``MSDeformAttnPixelDecoder`` on mmvidseg's deformable attention.
 
@@ -50,7 +45,6 @@ class MSDeformAttnPixelDecoder(MMDetMSDeformAttnPixelDecoder):
         convert_ms_deform_attn(self.encoder)
 
 
-@MODELS.register_module()
 class SingleRoIExtractor(MMDetSingleRoIExtractor):
     """mmdet's ``SingleRoIExtractor`` building mmvidseg's ``RoIAlign``.
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmvidseg.models.task_modules.stemseg_clustering import (
+from mmvidseg.models.trackers.stemseg_clustering import (
     TrackStitcher, associate_clusters, get_clip_frame_indices,
     sequential_clustering, sequential_clustering_reference)
 

@@ -28,10 +28,10 @@ Fields read per frame:
 from typing import Any, List, Optional, Tuple
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
-from ._video_samples import (_to_rle, encode_masks, frame_shape, frame_where,
-                             masks_hw, to_numpy)
+from .masks import encode_masks
+from .video_sample import (frame_shape, frame_where, gt_rle, masks_hw,
+                           require, to_numpy)
 
 
 def pred_field(frame: dict) -> Optional[dict]:
@@ -95,12 +95,12 @@ def gt_masks(frame: dict, shape: Tuple[int, int],
             if inst.get('mask') is None:
                 raise KeyError(f'{where}: a ground-truth instance has no '
                                '"mask"; load annotations with with_mask=True')
-            rles.append(_to_rle(inst['mask'], h, w, where))
+            rles.append(gt_rle(inst['mask'], h, w, where))
             labels.append(int(inst.get('bbox_label', 0)))
         return rles, np.array(labels, dtype=np.int64)
     if frame.get('gt_mask') is not None:
         mask = frame['gt_mask']
-        return [_to_rle(mask if isinstance(mask, (dict, list)) else
+        return [gt_rle(mask if isinstance(mask, (dict, list)) else
                         to_numpy(mask).astype(bool), h, w, where)], \
             np.zeros(1, np.int64)
     if with_labels:
@@ -108,24 +108,6 @@ def gt_masks(frame: dict, shape: Tuple[int, int],
                        'the metainfo "instances"); pack the annotations or '
                        'give ann_file')
     return None
-
-
-def union_rle(rles: List[dict], shape: Tuple[int, int]) -> dict:
-    """Union of RLEs (an empty mask for none), ``str`` counts."""
-    if not rles:
-        return encode_masks(np.zeros((1, *shape), bool))[0]
-    merged = rles[0] if len(rles) == 1 else mask_utils.merge(
-        [dict(size=list(r['size']), counts=r['counts']) for r in rles])
-    counts = merged['counts']
-    return dict(size=[int(s) for s in merged['size']],
-                counts=counts.decode() if isinstance(counts, bytes) else
-                counts)
-
-
-def decode_rle(rle: dict) -> np.ndarray:
-    """(H, W) bool mask of an RLE with ``str`` or ``bytes`` counts."""
-    return mask_utils.decode(dict(size=list(rle['size']),
-                                  counts=rle['counts'])).astype(bool)
 
 
 def frame_name(frame: dict) -> str:
@@ -147,3 +129,14 @@ def as_int_or_str(value: Any) -> Any:
     if hasattr(value, 'item'):
         value = value.item()
     return value
+
+
+def frame_key(frame: dict, index: int) -> Tuple[Any, Any, int]:
+    """``(video_id, exp_id, frame_id)`` of a referring frame (``frame_id``
+    defaults to ``index``), with errors naming the missing key."""
+    vid = as_int_or_str(require(frame, 'video_id',
+                                'set video_id in the metainfo'))
+    exp = as_int_or_str(require(frame, 'exp_id', 'set exp_id (the '
+                                'expression id) in the metainfo'))
+    fid = frame.get('frame_id')
+    return vid, exp, int(index if fid is None else as_int_or_str(fid))

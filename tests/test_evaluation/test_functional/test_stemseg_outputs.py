@@ -1,17 +1,14 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-import os.path as osp
-import sys
 
 import numpy as np
 import pytest
-import torch
 
 from mmvidseg.evaluation.functional.davis_io import read_png_ids
-from mmvidseg.evaluation.functional.panoptic_io import (encode_rle,
-                                                         read_mots_txt)
-from mmvidseg.models.task_modules.stemseg_outputs import (
+from mmvidseg.evaluation.functional.panoptic_io import read_mots_txt
+from mmvidseg.evaluation.functional.stemseg_outputs import (
     davis_id_maps, kitti_mots_objects, kitti_mots_postprocess,
     write_davis_results, write_kitti_mots_results)
+from mmvidseg.structures.masks import encode_mask
 
 
 def _tracks():
@@ -69,7 +66,7 @@ def _det(track_id, h0, h1, w0, w1, size=(40, 40)):
     m = np.zeros(size, bool)
     m[h0:h1, w0:w1] = True
     return dict(track_id=track_id, class_id=track_id // 1000,
-                rle=encode_rle(m))
+                rle=encode_mask(m))
 
 
 def test_kitti_postprocess_thresholds():
@@ -93,7 +90,7 @@ def test_kitti_postprocess_thresholds():
     # pixel / box area ratio must be strictly above 0.35 for cars
     m = np.zeros((40, 40), bool)
     m[0:20, 0:20] = np.tri(20, dtype=bool)  # 210 px in a 20x20 box: 0.525
-    tri = dict(track_id=1001, class_id=1, rle=encode_rle(m))
+    tri = dict(track_id=1001, class_id=1, rle=encode_mask(m))
     assert len(kitti_mots_postprocess({0: [tri], 1: [tri], 2: [tri]})) == 3
     assert kitti_mots_postprocess({0: [tri], 1: [tri], 2: [tri]},
                                   min_area_ratio={1: 0.525, 2: 0.2}) == {}
@@ -112,61 +109,3 @@ def test_write_kitti_results(tmp_path):
     assert nms.endswith('results_nms/0007.txt')
     assert sorted(read_mots_txt(raw)) == [0, 1, 2, 3]
     assert sorted(read_mots_txt(nms)) == [0, 1, 2]
-
-
-@pytest.mark.parametrize('fmt', ['davis', 'kitti_mots'])
-def test_predict_output_formats(fmt):
-    sys.path.insert(0, osp.join(osp.dirname(__file__), '..',
-                                'test_segmentors'))
-    from test_stemseg import tiny_cfg, track_sample
-
-    from mmvidseg.registry import MODELS
-    torch.manual_seed(0)
-    # class-agnostic (seediness head): every track is a "car" (class 1)
-    model = MODELS.build(tiny_cfg(False, min_seediness_prob=0.0, fg_thr=0.0,
-                                  seediness_fg_thr=0.0, output_format=fmt,
-                                  kitti_class_ids=(1, )))
-    model.eval()
-    video = torch.randn(1, 6, 3, 96, 96)
-
-    def sample():
-        s = track_sample(6)
-        for f in s:  # large enough for the KITTI area filters
-            f.set_metainfo(dict(ori_shape=(120, 120)))
-        return [s]
-
-    out = list(model.predict(video, sample())[0])
-    model.test_cfg.output_format = 'ytvis'
-    ref = [f.pred_track_instances for f in model.predict(video, sample())[0]]
-    masks = torch.stack([r.masks for r in ref], 1).numpy()
-    if fmt == 'davis':
-        ids = davis_id_maps(masks, model.test_cfg.max_tracks)
-        assert ids.max() > 1
-        for t, f in enumerate(out):
-            assert f.pred_sem_seg.sem_seg.shape == (1, 120, 120)
-            assert np.array_equal(f.pred_sem_seg.sem_seg[0].numpy(), ids[t])
-        return
-    lifetimes = [int(np.ptp(np.flatnonzero(m.reshape(6, -1).any(1))))
-                 for m in masks]
-    expected = kitti_mots_postprocess(kitti_mots_objects(
-        masks, ref[0].instances_id.tolist(), ref[0].labels.tolist(), (1, ),
-        lifetimes))
-    assert sum(len(v) for v in expected.values()) > 0
-    for t, f in enumerate(out):
-        inst = f.pred_track_instances
-        assert inst.masks.sum(0).max() <= 1  # no overlaps
-        assert inst.instances_id.tolist() == [
-            d['track_id'] for d in expected.get(t, [])]
-        assert inst.labels.tolist() == [0] * len(inst)
-        for m, d in zip(inst.masks, expected.get(t, [])):
-            assert encode_rle(m.numpy())['counts'] == d['rle']['counts']
-
-
-def test_bad_output_format():
-    sys.path.insert(0, osp.join(osp.dirname(__file__), '..',
-                                'test_segmentors'))
-    from test_stemseg import tiny_cfg
-
-    from mmvidseg.registry import MODELS
-    with pytest.raises(ValueError, match='output_format'):
-        MODELS.build(tiny_cfg(output_format='png'))

@@ -1,1 +1,0 @@
-# Copyright (c) mmvidseg contributors. All rights reserved.
