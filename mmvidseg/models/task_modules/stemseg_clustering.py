@@ -7,19 +7,25 @@ Re-implements ``sabarim/STEm-Seg: stemseg/inference/clusterers.py``
 ``stemseg/inference/main.py`` (Athar et al., "STEm-Seg: Spatio-temporal
 Embeddings for Instance Segmentation in Videos", ECCV 2020).
 
-Pure PyTorch + scipy, no mmengine import, so that it can be tested and
-benchmarked on its own.
+PyTorch + scipy (and mmvidseg's optional C++ op), no registry, so that it
+can be tested and benchmarked on its own.
 
-Two clustering implementations give identical labels:
+Three clustering implementations give identical labels:
 
 * :func:`sequential_clustering_reference`: the straightforward loop of the
   official code (boolean-mask gathers over all points at every iteration).
-* :func:`sequential_clustering`: the fast version used by the model. It keeps
-  a working set of points that is compacted only when more than half of it
-  has been assigned (no per-iteration boolean gathers), and computes the
-  secondary-pass distances only for the points that are left over
-  (``tools/analysis_tools/benchmark_stemseg_clustering.py`` measures the
-  speed-up).
+* :func:`sequential_clustering_torch`: a faster PyTorch loop. It keeps a
+  working set of points that is compacted only when more than half of it has
+  been assigned (no per-iteration boolean gathers), and computes the
+  secondary-pass distances only for the points that are left over.
+* the C++ CPU kernel ``mmvidseg.ops._ext.stemseg_clustering``
+  (:func:`mmvidseg.ops.stemseg_clustering.stemseg_clustering_kernel`).
+
+:func:`sequential_clustering`, used by the model, runs the kernel where it
+applies (extension built, float32 CPU tensors, at most 5 embedding dims,
+finite inputs) and :func:`sequential_clustering_torch` everywhere else
+(``tools/analysis_tools/benchmark_stemseg_clustering.py`` measures both
+against the reference).
 
 Parity quirks reproduced on purpose (documented in ``configs/stemseg``):
 
@@ -40,6 +46,8 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
+
+from mmvidseg.ops.stemseg_clustering import stemseg_clustering_kernel
 
 OUTLIER_LABEL = -1
 
@@ -184,9 +192,35 @@ def sequential_clustering(embeddings: Tensor,
                           label_start: int = 1) -> Tuple[Tensor, List[int]]:
     """Fast sequential clustering with output identical to the reference.
 
-    Same arguments and outputs as :func:`sequential_clustering_reference`.
-    An empty input gives an empty label tensor and no clusters; if no seed
-    reaches ``min_seediness_prob`` every point is an outlier (-1).
+    Same arguments and outputs as :func:`sequential_clustering_reference`:
+    the C++ kernel where it applies, else
+    :func:`sequential_clustering_torch`. An empty input gives an empty label
+    tensor and no clusters; if no seed reaches ``min_seediness_prob`` every
+    point is an outlier (-1).
+    """
+    _check_inputs(embeddings, bandwidths, seediness, free_dim_bandwidths)
+    args = (embeddings, bandwidths, seediness, free_dim_bandwidths,
+            primary_prob_thr, secondary_prob_thr, min_seediness_prob,
+            max_instances, label_start)
+    out = stemseg_clustering_kernel(*args)
+    return out if out is not None else sequential_clustering_torch(*args)
+
+
+@torch.no_grad()
+def sequential_clustering_torch(
+        embeddings: Tensor,
+        bandwidths: Tensor,
+        seediness: Tensor,
+        free_dim_bandwidths: Tensor,
+        primary_prob_thr: float = 0.5,
+        secondary_prob_thr: float = 0.3,
+        min_seediness_prob: float = 0.8,
+        max_instances: int = 20,
+        label_start: int = 1) -> Tuple[Tensor, List[int]]:
+    """Sequential clustering in PyTorch, output identical to the reference.
+
+    The fallback of :func:`sequential_clustering` where the C++ kernel does
+    not apply; same arguments and outputs.
     """
     _check_inputs(embeddings, bandwidths, seediness, free_dim_bandwidths)
     num_pts = embeddings.shape[0]
