@@ -38,7 +38,9 @@ Parity quirks reproduced on purpose (documented in ``configs/stemseg``):
   unassigned at the start of the last executed iteration: when the loop stops
   because ``max_instances`` clusters were made, points taken by the last
   cluster can be re-assigned by the secondary pass;
-* clip stitching merges every Hungarian pair, with no IoU threshold.
+* clip stitching merges every Hungarian pair, with no IoU threshold, and
+  orders the cluster ids as Python's set does (:func:`official_label_order`):
+  with tied costs that order decides which old track absorbs a new cluster.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -304,9 +306,31 @@ def _overlap_ious(labels_1: Tensor, labels_2: Tensor, ids_1: List[int],
     return (inter / union).numpy()
 
 
+def official_label_order(labels: Tensor) -> List[int]:
+    """The cluster ids of ``labels`` (outliers excluded) in the official
+    order: ``list(set(labels.unique().tolist()) - {-1})``.
+
+    ``OnlineChainer.associate_clusters`` builds its cost matrix in Python's
+    set iteration order, not in sorted order, and that order decides which
+    pair the Hungarian solver returns when costs tie (e.g. several pairs at
+    zero overlap): sorting the ids changes which old track absorbs a new
+    cluster. The order is deterministic because ``hash(i) == i`` for ints
+    other than -1 (``hash(-1) == -2``): an id sits in slot ``i mod table
+    size`` (linear probing on collisions; 8 slots up to 4 ids, then 32, 128,
+    ...), e.g. ``{3, 8}`` iterates as ``[8, 3]``. Building the same set the
+    same way (sorted list -> set with -1 -> set difference, which re-inserts
+    the ids in the first set's iteration order) reproduces it exactly on
+    the same CPython set implementation (3.7 and later).
+    """
+    return list(set(labels.unique().tolist()) - {OUTLIER_LABEL})
+
+
 def associate_clusters(labels_1: Tensor,
                        labels_2: Tensor) -> List[Tuple[int, int]]:
     """Hungarian matching on ``1 - IoU`` (``OnlineChainer``).
+
+    Rows and columns of the cost matrix are in :func:`official_label_order`,
+    so that ties resolve as in the reference.
 
     Args:
         labels_1 (Tensor): (P,) track labels already stored for the pixels.
@@ -319,8 +343,8 @@ def associate_clusters(labels_1: Tensor,
     if labels_1.shape != labels_2.shape:
         raise ValueError(f'label shapes differ: {tuple(labels_1.shape)} vs '
                          f'{tuple(labels_2.shape)}')
-    ids_1 = sorted(set(labels_1.unique().tolist()) - {OUTLIER_LABEL})
-    ids_2 = sorted(set(labels_2.unique().tolist()) - {OUTLIER_LABEL})
+    ids_1 = official_label_order(labels_1)
+    ids_2 = official_label_order(labels_2)
     costs = 1. - _overlap_ious(labels_1, labels_2, ids_1, ids_2)
     rows, cols = linear_sum_assignment(costs)
     return [(ids_1[r], ids_2[c]) for r, c in zip(rows, cols)]
