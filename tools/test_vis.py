@@ -63,7 +63,8 @@ def main():
     cfg.test_evaluator = dict(
         evaluator,
         type='YouTubeVISMetric',
-        outfile_prefix=out_dir,
+        outfile_prefix=None,  # no <prefix>.json copies from the config
+        submission_dir=out_dir,
         ann_file=gt,
         format_only=gt is None)
     if args.show_dir:

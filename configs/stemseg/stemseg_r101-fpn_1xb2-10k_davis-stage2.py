@@ -28,7 +28,9 @@ _train_pipeline = [
     dict(
         type='TransformBroadcaster',
         share_random_params=True,
-        transforms=[dict(type='Resize', scale=(1248, 736), keep_ratio=True)]),
+        transforms=[
+            dict(type='InterpolateResize', scale=(1248, 736),
+                 keep_ratio=True)]),
     dict(type='PackTrackInputs')
 ]
 _davis_train_pipeline = [
@@ -55,7 +57,9 @@ _image_pipeline = [
     dict(
         type='TransformBroadcaster',
         share_random_params=True,
-        transforms=[dict(type='Resize', scale=(1248, 736), keep_ratio=True)]),
+        transforms=[
+            dict(type='InterpolateResize', scale=(1248, 736),
+                 keep_ratio=True)]),
     dict(type='PackTrackInputs')
 ]
 # the stage-1 mix with T=16 (lists replace, not merge: all parts in full)

@@ -28,7 +28,9 @@ train_pipeline = [
     dict(
         type='TransformBroadcaster',
         share_random_params=True,
-        transforms=[dict(type='Resize', scale=(1196, 640), keep_ratio=True)]),
+        transforms=[
+            dict(type='InterpolateResize', scale=(1196, 640),
+                 keep_ratio=True)]),
     dict(type='PackTrackInputs')
 ]
 test_pipeline = [
@@ -36,7 +38,7 @@ test_pipeline = [
         type='TransformBroadcaster',
         transforms=[
             dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=(1196, 640), keep_ratio=True),
+            dict(type='InterpolateResize', scale=(1196, 640), keep_ratio=True),
             dict(type='LoadTrackAnnotations', with_mask=True),
         ]),
     dict(type='PackTrackInputs')
@@ -67,7 +69,9 @@ def _image_pipeline(rotation, blur_prob, scale):
         dict(
             type='TransformBroadcaster',
             share_random_params=True,
-            transforms=[dict(type='Resize', scale=scale, keep_ratio=True)]),
+            transforms=[
+                dict(type='InterpolateResize', scale=scale,
+                     keep_ratio=True)]),
         dict(type='PackTrackInputs')
     ]
 

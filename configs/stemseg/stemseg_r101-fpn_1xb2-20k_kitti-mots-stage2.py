@@ -25,7 +25,8 @@ train_dataloader = dict(
                 transforms=[
                     dict(type='LoadImageFromFile'),
                     dict(type='LoadTrackAnnotations', with_mask=True),
-                    dict(type='Resize', scale=(1792, 736), keep_ratio=True),
+                    dict(type='InterpolateResize', scale=(1792, 736),
+                         keep_ratio=True),
                 ]),
             dict(type='PackTrackInputs')
         ]))

@@ -58,7 +58,8 @@ def _video_pipeline(background_as_ignore):
             type='TransformBroadcaster',
             share_random_params=True,
             transforms=[
-                dict(type='Resize', scale=(1248, 736), keep_ratio=True)
+                dict(type='InterpolateResize', scale=(1248, 736),
+                     keep_ratio=True)
             ]),
         dict(type='PackTrackInputs')
     ]
@@ -91,7 +92,8 @@ def _image_pipeline(rotation):
             type='TransformBroadcaster',
             share_random_params=True,
             transforms=[
-                dict(type='Resize', scale=(1248, 736), keep_ratio=True)
+                dict(type='InterpolateResize', scale=(1248, 736),
+                     keep_ratio=True)
             ]),
         dict(type='PackTrackInputs')
     ]
@@ -154,7 +156,7 @@ _test_pipeline = [
         type='TransformBroadcaster',
         transforms=[
             dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=(1248, 736), keep_ratio=True),
+            dict(type='InterpolateResize', scale=(1248, 736), keep_ratio=True),
         ]),
     dict(type='PackTrackInputs', meta_keys=('video_name', ))
 ]

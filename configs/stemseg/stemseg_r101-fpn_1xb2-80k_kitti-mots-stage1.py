@@ -54,7 +54,9 @@ _train_pipeline = [
     dict(
         type='TransformBroadcaster',
         share_random_params=True,
-        transforms=[dict(type='Resize', scale=(1248, 736), keep_ratio=True)]),
+        transforms=[
+            dict(type='InterpolateResize', scale=(1248, 736),
+                 keep_ratio=True)]),
     dict(type='PackTrackInputs')
 ]
 # sabarim/STEm-Seg: stemseg/data/metainfo/mapillary.yaml: Car (56) -> car,
@@ -89,7 +91,7 @@ _test_pipeline = [
         type='TransformBroadcaster',
         transforms=[
             dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=(1248, 736), keep_ratio=True),
+            dict(type='InterpolateResize', scale=(1248, 736), keep_ratio=True),
             dict(type='LoadTrackAnnotations', with_mask=True),
         ]),
     dict(type='PackTrackInputs', meta_keys=('video_name', ))

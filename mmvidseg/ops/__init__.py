@@ -14,6 +14,8 @@ from .ms_deform_attn_func import (MultiScaleDeformAttnCPUFunction,
                                   multi_scale_deformable_attn_pytorch)
 from .roi_align import (RoIAlign, RoIAlignCPUFunction, roi_align,
                         roi_align_backend_name, roi_align_uses_kernel)
+from .stemseg_clustering import (squared_distance_threshold,
+                                 stemseg_clustering_kernel)
 
 __all__ = [
     'info', 'get_ext', 'ms_deform_attn', 'ms_deform_attn_backend',
@@ -21,5 +23,6 @@ __all__ = [
     'convert_ms_deform_attn', 'check_ms_deform_attn_inputs',
     'level_start_index_from_shapes', 'multi_scale_deformable_attn_pytorch',
     'RoIAlign', 'RoIAlignCPUFunction', 'roi_align', 'roi_align_backend_name',
-    'roi_align_uses_kernel'
+    'roi_align_uses_kernel', 'stemseg_clustering_kernel',
+    'squared_distance_threshold'
 ]

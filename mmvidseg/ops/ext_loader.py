@@ -49,7 +49,8 @@ def info() -> dict:
     ext = _ext
     ops = sorted(name for name in ('ms_deform_attn_forward',
                                    'ms_deform_attn_backward',
-                                   'roi_align_forward', 'roi_align_backward')
+                                   'roi_align_forward', 'roi_align_backward',
+                                   'stemseg_clustering')
                  if ext is not None and hasattr(ext, name))
     return dict(
         compiled=ext is not None,

@@ -84,3 +84,51 @@ def test_key_rules_and_mode_check():
                                                                1)}
     with pytest.raises(ValueError, match="'xyt'.*'xyff'"):
         converter.convert_stemseg_state_dict(xyt, 'xyff')
+
+
+def _run_cli(monkeypatch, capsys, *argv):
+    monkeypatch.setattr('sys.argv', ['stemseg_to_mmvidseg.py', *map(str,
+                                                                   argv)])
+    converter.main()
+    return capsys.readouterr().out
+
+
+def test_partial_files_convert_and_report(tmp_path, monkeypatch, capsys):
+    official = {k: torch.zeros(1) for k in read_key_list('youtube_vis')}
+    official['embedding_head.conv_embedding.weight'] = torch.zeros(4, 1)
+    # the backbone init file: bare body.* / fpn.* keys
+    init = {k[len('backbone.'):]: v for k, v in official.items()
+            if k.startswith('backbone.')}
+    torch.save(init, tmp_path / 'backbone_init.pth')
+    out = _run_cli(monkeypatch, capsys, tmp_path / 'backbone_init.pth',
+                   tmp_path / 'a.pth')
+    assert 'converted tensors per part: backbone 520, neck 16\n' in out
+    assert 'missing (not in the file' in out
+    assert 'embedding_head, seediness_head or semseg_head' in out
+    saved = torch.load(tmp_path / 'a.pth', weights_only=True)
+    assert len(saved['state_dict']) == 536
+    assert saved['meta']['missing'] == [
+        'embedding_head', 'seediness_head or semseg_head']
+    with pytest.raises(KeyError, match='--strict: .* lacks embedding_head'):
+        _run_cli(monkeypatch, capsys, tmp_path / 'backbone_init.pth',
+                 tmp_path / 'b.pth', '--strict')
+    assert not (tmp_path / 'b.pth').exists()
+    # no semantic head: the embedding head alone is not a whole model
+    no_sem = {k: v for k, v in official.items()
+              if not k.startswith('semseg_head.')}
+    torch.save(dict(model=no_sem), tmp_path / 'no_sem.pth')
+    out = _run_cli(monkeypatch, capsys, tmp_path / 'no_sem.pth',
+                   tmp_path / 'c.pth')
+    assert 'embedding mode xyff' in out
+    assert 'missing (not in the file; these modules keep their ' \
+        'initialisation, load with strict=False): seediness_head or ' \
+        'semseg_head' in out
+    # the whole model passes --strict
+    torch.save(dict(model=official), tmp_path / 'full.pth')
+    out = _run_cli(monkeypatch, capsys, tmp_path / 'full.pth',
+                   tmp_path / 'd.pth', '--strict')
+    assert 'complete STEm-Seg model' in out
+    assert converter.missing_parts(converter.convert_stemseg_state_dict(
+        {k: v for k, v in official.items()
+         if not k.startswith('semseg_head.')} | {
+             'seediness_head.conv_out.weight': torch.zeros(1)})) == []

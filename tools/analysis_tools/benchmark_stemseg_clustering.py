@@ -1,11 +1,13 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""Benchmark STEm-Seg's sequential clustering: fast vs reference loop.
+"""Benchmark STEm-Seg's sequential clustering against the reference loop.
 
 Synthetic clips of 480p-sized embedding maps (854 x 480 frames, by default
 at the model's output stride 4; ``--stride 1`` mimics ``--resize_embeddings``)
-with ``--instances`` Gaussian blobs in the xyff space. Both implementations
-run on the same foreground points in the same process; the script checks the
-labels are identical and prints the times and the speed-up.
+with ``--instances`` Gaussian blobs in the xyff space. The reference loop,
+the PyTorch fallback (``sequential_clustering_torch``) and, when
+``mmvidseg.ops._ext`` is built, the C++ kernel run on the same foreground
+points in the same process, interleaved ``--repeat`` times; the script checks
+that the labels are identical and prints the best times and the speed-ups.
 
 Example::
 
@@ -18,7 +20,8 @@ import time
 import torch
 
 from mmvidseg.models.trackers.stemseg_clustering import (
-    sequential_clustering, sequential_clustering_reference)
+    sequential_clustering_reference, sequential_clustering_torch)
+from mmvidseg.ops.stemseg_clustering import stemseg_clustering_kernel
 
 
 def make_clip(frames: int, height: int, width: int, stride: int,
@@ -33,15 +36,6 @@ def make_clip(frames: int, height: int, width: int, stride: int,
     bw = torch.rand(num_fg, 2, generator=g) * 10 + 15
     seediness = torch.rand(num_fg, 1, generator=g)
     return emb, bw, seediness
-
-
-def timed(fn, repeat: int, *args, **kwargs):
-    best, out = float('inf'), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn(*args, **kwargs)
-        best = min(best, time.perf_counter() - start)
-    return best, out
 
 
 def main() -> None:
@@ -61,22 +55,37 @@ def main() -> None:
     emb, bw, seed = make_clip(args.frames, args.height, args.width,
                               args.stride, args.instances, args.fg_fraction,
                               0)
-    kwargs = dict(max_instances=args.max_instances)
-    t_ref, (ref, ref_ids) = timed(sequential_clustering_reference,
-                                  args.repeat, emb, bw, seed, free_bw,
-                                  **kwargs)
-    t_fast, (fast, fast_ids) = timed(sequential_clustering, args.repeat, emb,
-                                     bw, seed, free_bw, **kwargs)
-    identical = torch.equal(ref, fast) and ref_ids == fast_ids
+    impls = dict(
+        reference=sequential_clustering_reference,
+        torch=sequential_clustering_torch,
+        kernel=stemseg_clustering_kernel)
+    best = {name: float('inf') for name in impls}
+    outputs = {}
+    for _ in range(args.repeat):  # interleaved: same machine load for all
+        for name, fn in impls.items():
+            start = time.perf_counter()
+            out = fn(emb, bw, seed, free_bw, max_instances=args.max_instances)
+            best[name] = min(best[name], time.perf_counter() - start)
+            outputs[name] = out
+    if outputs['kernel'] is None:
+        print('the C++ kernel is not available (mmvidseg.ops.info(): build '
+              'the extension); timing the PyTorch paths only')
+        del impls['kernel'], outputs['kernel']
+    ref, ref_ids = outputs['reference']
     print(f'points: {emb.shape[0]} ({args.frames} frames of '
           f'{args.width}x{args.height} at stride {args.stride}, '
           f'{args.fg_fraction:.0%} foreground), clusters: {len(ref_ids)}, '
           f'outliers: {int((ref == -1).sum())}, threads: {args.threads}')
-    print(f'reference loop: {t_ref * 1000:.1f} ms   fast: '
-          f'{t_fast * 1000:.1f} ms   speed-up: {t_ref / t_fast:.2f}x   '
-          f'identical labels: {identical}')
+    identical = True
+    for name in impls:
+        labels, ids = outputs[name]
+        same = torch.equal(labels, ref) and ids == ref_ids
+        identical &= same
+        print(f'{name:>9}: {best[name] * 1000:8.2f} ms   speed-up vs '
+              f'reference: {best["reference"] / best[name]:6.2f}x   '
+              f'identical labels: {same}')
     if not identical:
-        raise SystemExit('fast clustering differs from the reference')
+        raise SystemExit('a fast clustering differs from the reference')
 
 
 if __name__ == '__main__':

@@ -14,10 +14,16 @@ Key map: ``backbone.body.stem.conv1`` -> ``backbone.conv1``,
 ``neck.fpn_convs.{i-1}.conv``, ``embedding_loss_criterion.*`` ->
 ``loss_embedding.*``; the decoders keep their names.
 
+Partial files convert too (a backbone init file, a file without the FPN or
+without some head): the script prints the parts it converted and the parts
+of a whole STEm-Seg model that are missing (backbone, neck, embedding head
+and at least one of the seediness / semantic heads); ``--strict`` requires
+them all.
+
 Usage::
 
     python tools/model_converters/stemseg_to_mmvidseg.py youtube_vis.pth \
-        stemseg_youtube_vis_mmvidseg.pth [--embedding-mode xyff]
+        stemseg_youtube_vis_mmvidseg.pth [--embedding-mode xyff] [--strict]
 
 The official files also pickle a training logger; ``torch.load`` is called
 with ``weights_only=True`` and, if that refuses the file, the script stops
@@ -27,11 +33,20 @@ import argparse
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import torch
 
 _EMBEDDING_MODES = {3: 'xyt', 4: 'xyff'}
+# parts of a converted state dict: name -> mmvidseg key prefix
+PARTS = OrderedDict([
+    ('backbone', 'backbone.'),
+    ('neck', 'neck.'),
+    ('embedding_head', 'embedding_head.'),
+    ('seediness_head', 'seediness_head.'),
+    ('semseg_head', 'semseg_head.'),
+    ('loss_embedding', 'loss_embedding.'),
+])
 
 
 def convert_key(key: str) -> str:
@@ -93,6 +108,44 @@ def convert_stemseg_state_dict(
     return out
 
 
+def converted_parts(state_dict: Dict[str, torch.Tensor]) -> Dict[str, int]:
+    """Number of converted tensors per part (:data:`PARTS`)."""
+    return {name: sum(k.startswith(prefix) for k in state_dict)
+            for name, prefix in PARTS.items()}
+
+
+def missing_parts(state_dict: Dict[str, torch.Tensor]) -> List[str]:
+    """Parts of a whole STEm-Seg model that a converted state dict lacks.
+
+    A model has a backbone, an FPN neck and an embedding head, plus a
+    seediness head (DAVIS) and / or a semantic head (YouTube-VIS,
+    KITTI-MOTS; their embedding head predicts the seediness).
+    ``loss_embedding.free_dim_bandwidths`` is a fixed buffer, never
+    required.
+    """
+    parts = converted_parts(state_dict)
+    missing = [p for p in ('backbone', 'neck', 'embedding_head')
+               if not parts[p]]
+    if not parts['seediness_head'] and not parts['semseg_head']:
+        missing.append('seediness_head or semseg_head')
+    return missing
+
+
+def report(state_dict: Dict[str, torch.Tensor]) -> str:
+    """What was converted and what is missing, for the command line."""
+    parts = ', '.join(f'{name} {n}'
+                      for name, n in converted_parts(state_dict).items() if n)
+    missing = missing_parts(state_dict)
+    mode = checkpoint_embedding_mode(state_dict)
+    lines = [f'converted tensors per part: {parts or "none"}'
+             + (f'; embedding mode {mode}' if mode else '')]
+    lines.append(
+        'missing (not in the file; these modules keep their '
+        f'initialisation, load with strict=False): {", ".join(missing)}'
+        if missing else 'complete STEm-Seg model')
+    return '\n'.join(lines)
+
+
 def load_official(path: str, trust: bool = False) -> Dict[str, torch.Tensor]:
     """Read an official file and return its model state dict."""
     if not osp.isfile(path):
@@ -120,15 +173,24 @@ def main() -> None:
                         help='embedding mode of the config to be used')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='allow full unpickling (trusted files only)')
+    parser.add_argument('--strict', action='store_true',
+                        help='fail unless the file holds a whole STEm-Seg '
+                        'model')
     args = parser.parse_args()
     if osp.exists(args.dst):
         raise FileExistsError(f'{args.dst} exists; remove it or pick '
                               f'another output path')
     state_dict = load_official(args.src, args.trust_checkpoint)
     converted = convert_stemseg_state_dict(state_dict, args.embedding_mode)
+    missing = missing_parts(converted)
+    if args.strict and missing:
+        raise KeyError(f'--strict: {args.src} lacks {", ".join(missing)}; '
+                       'drop --strict to convert the parts it holds')
     torch.save(dict(state_dict=converted,
-                    meta=dict(source=osp.basename(args.src))), args.dst)
+                    meta=dict(source=osp.basename(args.src),
+                              missing=missing)), args.dst)
     print(f'{len(converted)} tensors written to {args.dst}')
+    print(report(converted))
 
 
 if __name__ == '__main__':

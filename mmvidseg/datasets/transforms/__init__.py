@@ -7,3 +7,8 @@ from .instance_duplication import (DuplicationPlan,  # noqa: E402
                                    SingleInstanceDuplicate)
 
 __all__ += ['DuplicationPlan', 'SingleInstanceDuplicate']
+from .interpolate_resize import (InterpolateResize,  # noqa: E402
+                                 interpolate_bilinear, stemseg_resize_shape)
+
+__all__ += ['InterpolateResize', 'interpolate_bilinear',
+            'stemseg_resize_shape']

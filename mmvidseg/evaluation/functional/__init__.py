@@ -1,8 +1,8 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 from .ytvis_ap import evaluate_ytvis  # noqa: F401,E402
 from .ytvis_io import (YTVISGroundTruth, check_ytvis_results,  # noqa: F401
-                       dump_ytvis_results, read_ytvis_results, ytvis_2022_ap,
-                       ytvis_ap)
+                       dump_ytvis_results, read_ytvis_results,
+                       write_ytvis_submission, ytvis_2022_ap, ytvis_ap)
 from .burst import evaluate_burst  # noqa: F401,E402
 from .hota import hota_sequence  # noqa: F401,E402
 from .mots import evaluate_mots  # noqa: F401,E402

@@ -312,15 +312,31 @@ def dump_ytvis_results(results: List[dict], out_dir: str) -> Tuple[str, str]:
         tuple[str, str]: Paths of the JSON and of the zip (``results.json`` at
         the archive root, as CodaLab expects).
     """
-    os.makedirs(out_dir, exist_ok=True)
+    return write_ytvis_submission(results,
+                                  osp.join(out_dir, 'results.json'),
+                                  osp.join(out_dir, 'submission_file.zip'))
+
+
+def write_ytvis_submission(results: List[dict], json_path: str,
+                           zip_path: str) -> Tuple[str, str]:
+    """Write the results JSON and a zip holding it as ``results.json``.
+
+    mmdet's ``YouTubeVISMetric`` names them ``<prefix>.json`` and
+    ``<prefix>.submission_file.zip``; :func:`dump_ytvis_results` writes the
+    folder layout. Parent folders are created.
+
+    Returns:
+        tuple[str, str]: ``json_path`` and ``zip_path``.
+    """
+    for path in (json_path, zip_path):
+        if osp.dirname(path):
+            os.makedirs(osp.dirname(path), exist_ok=True)
     for res in results:
         for segm in res['segmentations']:
             if segm is not None and isinstance(segm.get('counts'), bytes):
                 segm['counts'] = segm['counts'].decode()
-    json_path = osp.join(out_dir, 'results.json')
     with open(json_path, 'w') as f:
         json.dump(results, f)
-    zip_path = osp.join(out_dir, 'submission_file.zip')
     with zipfile.ZipFile(zip_path, 'w', zipfile.ZIP_DEFLATED) as zf:
         zf.write(json_path, 'results.json')
     return json_path, zip_path

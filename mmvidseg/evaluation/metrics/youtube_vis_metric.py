@@ -12,6 +12,7 @@ from mmengine.logging import MMLogger
 from mmvidseg.structures.masks import encode_masks, rle_area, to_json_rle
 from mmvidseg.structures.video_sample import to_numpy
 from ..functional.ytvis_io import (YTVISGroundTruth, dump_ytvis_results,
+                                   write_ytvis_submission,
                                    ytvis_2022_ap, ytvis_ap)
 
 # summary name of the functional API -> mmdet's YouTubeVISMetric key suffix
@@ -32,28 +33,41 @@ class YouTubeVISMetric(BaseMetric):
     predictions per ``instances_id`` (score = mean of the per-frame scores,
     category = majority vote of the per-frame labels, plus 1), and in one pass
 
-    * writes ``<outfile_prefix>/results.json`` and
-      ``<outfile_prefix>/submission_file.zip`` (``results.json`` at the root,
-      as CodaLab expects) whenever ``outfile_prefix`` is set, and
+    * writes the submission files whenever ``outfile_prefix`` or
+      ``submission_dir`` is set: ``<outfile_prefix>.json`` and
+      ``<outfile_prefix>.submission_file.zip``, the names mmdet's metric
+      uses, and / or ``<submission_dir>/results.json`` and
+      ``<submission_dir>/submission_file.zip`` (the CodaLab names, used by
+      ``tools/test_vis.py``); the zip holds ``results.json`` at its root, as
+      CodaLab expects;
     * unless ``format_only``, scores them with
       :func:`mmvidseg.evaluation.functional.ytvis_io.ytvis_ap`, which equals
       the official ``youtubevos/cocoapi: PythonAPI/pycocotools/ytvoseval.py``.
 
-    Differences from mmdet's class: the result files and the score come from
-    one evaluator; ground-truth areas are mask areas (as on the server), not
-    box areas; AR@1 / AR@10 / AR@100 and AR_S/M/L are always reported; no
-    rounding to 3 decimals; ``ann_file`` can hold the official ground truth;
-    no dependency on ``np.float``.
+    Differences from mmdet's class: the result files are also written when
+    scoring (mmdet writes them only with ``format_only``), so the files and
+    the score come from one evaluator; ``format_only`` without an output
+    path raises (mmdet writes to a temporary folder that is deleted);
+    ground-truth areas are mask areas (as on the server), not box areas;
+    AR@1 / AR@10 / AR@100 and AR_S/M/L are always reported; no rounding to 3
+    decimals; ``ann_file`` can hold the official ground truth; no dependency
+    on ``np.float``. mmdet 3.3's unit test cases for its metric pass
+    unchanged (``tests/test_evaluation/test_metrics/
+    test_youtube_vis_metric.py``).
 
     Args:
         metric (str | list[str]): Only ``'youtube_vis_ap'``.
         ann_file (str, optional): Official YouTube-VIS JSON with annotations
             (e.g. a held-out valid split) to score against. Defaults to None:
             the ``instances`` of the data samples are the ground truth.
-        outfile_prefix (str, optional): Folder for ``results.json`` and
-            ``submission_file.zip``. Defaults to None (nothing written).
+        outfile_prefix (str, optional): As mmdet's: writes
+            ``<outfile_prefix>.json`` and
+            ``<outfile_prefix>.submission_file.zip``. Defaults to None.
+        submission_dir (str, optional): Folder for ``results.json`` and
+            ``submission_file.zip``. Defaults to None.
         format_only (bool): Only write the files, score nothing (test splits
-            without ground truth). Needs ``outfile_prefix``.
+            without ground truth). Needs ``outfile_prefix`` or
+            ``submission_dir``.
         dataset_version (str, optional): ``'2019'``, ``'2021'``, ``'2022'``
             or ``'ovis'`` (None: as 2019). Only ``'2022'`` changes the
             scoring: AP = mean of AP on short and long videos, which needs
@@ -71,6 +85,7 @@ class YouTubeVISMetric(BaseMetric):
                  metric: Union[str, List[str]] = 'youtube_vis_ap',
                  ann_file: Optional[str] = None,
                  outfile_prefix: Optional[str] = None,
+                 submission_dir: Optional[str] = None,
                  format_only: bool = False,
                  dataset_version: Optional[str] = '2019',
                  long_video_ids: Optional[Union[Sequence[int], str]] = None,
@@ -85,11 +100,15 @@ class YouTubeVISMetric(BaseMetric):
         if dataset_version not in (None, '2019', '2021', '2022', 'ovis'):
             raise ValueError("dataset_version must be '2019', '2021', '2022' "
                              f"or 'ovis' (or None), got {dataset_version!r}")
-        if format_only and outfile_prefix is None:
-            raise ValueError('format_only=True writes the submission only: '
-                             'set outfile_prefix to the output folder.')
+        if format_only and outfile_prefix is None and submission_dir is None:
+            raise ValueError(
+                'format_only=True writes the submission only: set '
+                'outfile_prefix (writes <prefix>.json and '
+                '<prefix>.submission_file.zip, as mmdet) or submission_dir '
+                '(writes <dir>/results.json and <dir>/submission_file.zip).')
         self.ann_file = ann_file
         self.outfile_prefix = outfile_prefix
+        self.submission_dir = submission_dir
         self.format_only = format_only
         self.dataset_version = dataset_version
         self.long_video_ids = long_video_ids
@@ -135,9 +154,14 @@ class YouTubeVISMetric(BaseMetric):
                 seen.add(rec['video_id'])
                 videos.append(rec)
         preds = [p for rec in videos for p in rec['preds']]
+        written = []
         if self.outfile_prefix is not None:
-            json_path, zip_path = dump_ytvis_results(preds,
-                                                     self.outfile_prefix)
+            written.append(write_ytvis_submission(
+                preds, f'{self.outfile_prefix}.json',
+                f'{self.outfile_prefix}.submission_file.zip'))
+        if self.submission_dir is not None:
+            written.append(dump_ytvis_results(preds, self.submission_dir))
+        for json_path, zip_path in written:
             logger.info(f'YouTube-VIS results: {json_path}; submit '
                         f'{zip_path} to the CodaLab server.')
         if self.format_only:

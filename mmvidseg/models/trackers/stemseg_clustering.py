@@ -7,19 +7,25 @@ Re-implements ``sabarim/STEm-Seg: stemseg/inference/clusterers.py``
 ``stemseg/inference/main.py`` (Athar et al., "STEm-Seg: Spatio-temporal
 Embeddings for Instance Segmentation in Videos", ECCV 2020).
 
-Pure PyTorch + scipy, no mmengine import, so that it can be tested and
-benchmarked on its own.
+PyTorch + scipy (and mmvidseg's optional C++ op), no registry, so that it
+can be tested and benchmarked on its own.
 
-Two clustering implementations give identical labels:
+Three clustering implementations give identical labels:
 
 * :func:`sequential_clustering_reference`: the straightforward loop of the
   official code (boolean-mask gathers over all points at every iteration).
-* :func:`sequential_clustering`: the fast version used by the model. It keeps
-  a working set of points that is compacted only when more than half of it
-  has been assigned (no per-iteration boolean gathers), and computes the
-  secondary-pass distances only for the points that are left over
-  (``tools/analysis_tools/benchmark_stemseg_clustering.py`` measures the
-  speed-up).
+* :func:`sequential_clustering_torch`: a faster PyTorch loop. It keeps a
+  working set of points that is compacted only when more than half of it has
+  been assigned (no per-iteration boolean gathers), and computes the
+  secondary-pass distances only for the points that are left over.
+* the C++ CPU kernel ``mmvidseg.ops._ext.stemseg_clustering``
+  (:func:`mmvidseg.ops.stemseg_clustering.stemseg_clustering_kernel`).
+
+:func:`sequential_clustering`, used by the model, runs the kernel where it
+applies (extension built, float32 CPU tensors, at most 5 embedding dims,
+finite inputs) and :func:`sequential_clustering_torch` everywhere else
+(``tools/analysis_tools/benchmark_stemseg_clustering.py`` measures both
+against the reference).
 
 Parity quirks reproduced on purpose (documented in ``configs/stemseg``):
 
@@ -32,7 +38,9 @@ Parity quirks reproduced on purpose (documented in ``configs/stemseg``):
   unassigned at the start of the last executed iteration: when the loop stops
   because ``max_instances`` clusters were made, points taken by the last
   cluster can be re-assigned by the secondary pass;
-* clip stitching merges every Hungarian pair, with no IoU threshold.
+* clip stitching merges every Hungarian pair, with no IoU threshold, and
+  orders the cluster ids as Python's set does (:func:`official_label_order`):
+  with tied costs that order decides which old track absorbs a new cluster.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -40,6 +48,8 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
+
+from mmvidseg.ops.stemseg_clustering import stemseg_clustering_kernel
 
 OUTLIER_LABEL = -1
 
@@ -184,9 +194,35 @@ def sequential_clustering(embeddings: Tensor,
                           label_start: int = 1) -> Tuple[Tensor, List[int]]:
     """Fast sequential clustering with output identical to the reference.
 
-    Same arguments and outputs as :func:`sequential_clustering_reference`.
-    An empty input gives an empty label tensor and no clusters; if no seed
-    reaches ``min_seediness_prob`` every point is an outlier (-1).
+    Same arguments and outputs as :func:`sequential_clustering_reference`:
+    the C++ kernel where it applies, else
+    :func:`sequential_clustering_torch`. An empty input gives an empty label
+    tensor and no clusters; if no seed reaches ``min_seediness_prob`` every
+    point is an outlier (-1).
+    """
+    _check_inputs(embeddings, bandwidths, seediness, free_dim_bandwidths)
+    args = (embeddings, bandwidths, seediness, free_dim_bandwidths,
+            primary_prob_thr, secondary_prob_thr, min_seediness_prob,
+            max_instances, label_start)
+    out = stemseg_clustering_kernel(*args)
+    return out if out is not None else sequential_clustering_torch(*args)
+
+
+@torch.no_grad()
+def sequential_clustering_torch(
+        embeddings: Tensor,
+        bandwidths: Tensor,
+        seediness: Tensor,
+        free_dim_bandwidths: Tensor,
+        primary_prob_thr: float = 0.5,
+        secondary_prob_thr: float = 0.3,
+        min_seediness_prob: float = 0.8,
+        max_instances: int = 20,
+        label_start: int = 1) -> Tuple[Tensor, List[int]]:
+    """Sequential clustering in PyTorch, output identical to the reference.
+
+    The fallback of :func:`sequential_clustering` where the C++ kernel does
+    not apply; same arguments and outputs.
     """
     _check_inputs(embeddings, bandwidths, seediness, free_dim_bandwidths)
     num_pts = embeddings.shape[0]
@@ -270,9 +306,31 @@ def _overlap_ious(labels_1: Tensor, labels_2: Tensor, ids_1: List[int],
     return (inter / union).numpy()
 
 
+def official_label_order(labels: Tensor) -> List[int]:
+    """The cluster ids of ``labels`` (outliers excluded) in the official
+    order: ``list(set(labels.unique().tolist()) - {-1})``.
+
+    ``OnlineChainer.associate_clusters`` builds its cost matrix in Python's
+    set iteration order, not in sorted order, and that order decides which
+    pair the Hungarian solver returns when costs tie (e.g. several pairs at
+    zero overlap): sorting the ids changes which old track absorbs a new
+    cluster. The order is deterministic because ``hash(i) == i`` for ints
+    other than -1 (``hash(-1) == -2``): an id sits in slot ``i mod table
+    size`` (linear probing on collisions; 8 slots up to 4 ids, then 32, 128,
+    ...), e.g. ``{3, 8}`` iterates as ``[8, 3]``. Building the same set the
+    same way (sorted list -> set with -1 -> set difference, which re-inserts
+    the ids in the first set's iteration order) reproduces it exactly on
+    the same CPython set implementation (3.7 and later).
+    """
+    return list(set(labels.unique().tolist()) - {OUTLIER_LABEL})
+
+
 def associate_clusters(labels_1: Tensor,
                        labels_2: Tensor) -> List[Tuple[int, int]]:
     """Hungarian matching on ``1 - IoU`` (``OnlineChainer``).
+
+    Rows and columns of the cost matrix are in :func:`official_label_order`,
+    so that ties resolve as in the reference.
 
     Args:
         labels_1 (Tensor): (P,) track labels already stored for the pixels.
@@ -285,8 +343,8 @@ def associate_clusters(labels_1: Tensor,
     if labels_1.shape != labels_2.shape:
         raise ValueError(f'label shapes differ: {tuple(labels_1.shape)} vs '
                          f'{tuple(labels_2.shape)}')
-    ids_1 = sorted(set(labels_1.unique().tolist()) - {OUTLIER_LABEL})
-    ids_2 = sorted(set(labels_2.unique().tolist()) - {OUTLIER_LABEL})
+    ids_1 = official_label_order(labels_1)
+    ids_2 = official_label_order(labels_2)
     costs = 1. - _overlap_ious(labels_1, labels_2, ids_1, ids_2)
     rows, cols = linear_sum_assignment(costs)
     return [(ids_1[r], ids_2[c]) for r, c in zip(rows, cols)]

@@ -8,6 +8,7 @@
 
 #include "ms_deform_attn.h"
 #include "roi_align.h"
+#include "stemseg_clustering.h"
 
 namespace {
 
@@ -56,6 +57,15 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         py::arg("channels"), py::arg("height"), py::arg("width"),
         py::arg("spatial_scale"), py::arg("sampling_ratio"),
         py::arg("aligned"));
+  m.def("stemseg_clustering", &mmvidseg::stemseg_clustering_cpu,
+        "STEm-Seg sequential clustering (CPU, float32, 1 to 5 embedding "
+        "dims). Returns (labels (P,) int64, number of clusters); -1 clusters "
+        "means a non-finite input or negative bandwidth (use the PyTorch "
+        "path).",
+        py::arg("embeddings"), py::arg("bandwidths"), py::arg("seediness"),
+        py::arg("free_bandwidths"), py::arg("primary_sq_thr"),
+        py::arg("secondary_sq_thr"), py::arg("min_seediness"),
+        py::arg("max_instances"), py::arg("label_start"));
   m.def("compiled_with_openmp", &compiled_with_openmp,
         "Whether the extension was compiled with OpenMP.");
   m.def("compiled_with_cuda", &compiled_with_cuda,

@@ -81,7 +81,7 @@ def _run(metric, samples):
 @pytest.mark.parametrize('per_frame', [False, True])
 def test_gt_as_prediction_and_submission_in_one_pass(tmp_path, per_frame):
     out = str(tmp_path / 'sub')
-    metric = YouTubeVISMetric(outfile_prefix=out)
+    metric = YouTubeVISMetric(submission_dir=out)
     res = _run(metric, _samples(per_frame))
     assert res['youtube_vis/segm_mAP'] == pytest.approx(1.0)
     assert res['youtube_vis/segm_AR@1'] == pytest.approx(1.0)
@@ -103,7 +103,7 @@ def test_score_is_mean_and_category_majority_vote(tmp_path):
                  [0.2, 0.5, 0.8][t] if vid == 3 else s)
                 for iid, label, m, s in pred]
 
-    metric = YouTubeVISMetric(outfile_prefix=str(tmp_path))
+    metric = YouTubeVISMetric(submission_dir=str(tmp_path))
     res = _run(metric, _samples(transform=noisy))
     sub = json.load(open(tmp_path / 'results.json'))
     first = [r for r in sub if r['video_id'] == 3][0]
@@ -113,11 +113,116 @@ def test_score_is_mean_and_category_majority_vote(tmp_path):
 
 
 def test_format_only_writes_and_scores_nothing(tmp_path):
-    metric = YouTubeVISMetric(format_only=True, outfile_prefix=str(tmp_path))
+    metric = YouTubeVISMetric(format_only=True,
+                              submission_dir=str(tmp_path / 'sub'))
     assert _run(metric, _samples()) == {}
-    assert osp.isfile(tmp_path / 'submission_file.zip')
-    with pytest.raises(ValueError, match='outfile_prefix'):
+    assert sorted(p.name for p in (tmp_path / 'sub').iterdir()) == [
+        'results.json', 'submission_file.zip']
+    with pytest.raises(ValueError, match='outfile_prefix .* submission_dir'):
         YouTubeVISMetric(format_only=True)
+
+
+def test_outfile_prefix_follows_mmdet_and_submission_dir_is_extra(tmp_path):
+    """mmdet writes ``P.json`` and ``P.submission_file.zip`` (also when the
+    metric scores, in mmvidseg); ``submission_dir`` adds the folder
+    layout; both hold the same entries."""
+    prefix = str(tmp_path / 'out' / 'result')
+    metric = YouTubeVISMetric(outfile_prefix=prefix,
+                              submission_dir=str(tmp_path / 'sub'))
+    res = _run(metric, _samples())
+    assert res['youtube_vis/segm_mAP'] == pytest.approx(1.0)
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == [
+        'result.json', 'result.submission_file.zip']
+    with zipfile.ZipFile(prefix + '.submission_file.zip') as zf:
+        assert zf.namelist() == ['results.json']
+        assert json.loads(zf.read('results.json')) == \
+            json.load(open(prefix + '.json')) == \
+            json.load(open(tmp_path / 'sub' / 'results.json'))
+    assert not osp.exists(prefix)  # no folder named after the prefix
+
+
+# mmdet 3.3's unit test of its YouTubeVISMetric
+# (tests/test_evaluation/test_metrics/test_youtube_vis_metric.py), its two
+# cases rebuilt here: 720x1280 frames, a 50x50 box mask, classes car / train,
+# and the metric built from the registry by its mmdet name.
+
+
+def _mmdet_case_pred(track_id):
+    mask = torch.zeros((1, 720, 1280), dtype=torch.uint8)
+    mask[:, 100:150, 100:150] = 1
+    return InstanceData(
+        bboxes=torch.tensor([[100, 100, 150, 150]]),
+        scores=torch.tensor([1.0], dtype=torch.float64),
+        labels=torch.tensor([0]),
+        instances_id=torch.tensor([track_id]),
+        masks=mask)
+
+
+def _mmdet_case_instances(instance_id):
+    mask = np.zeros((720, 1280), np.uint8)
+    mask[100:150, 100:150] = 1
+    return [dict(bbox_label=0, bbox=[100, 100, 150, 150], ignore_flag=0,
+                 instance_id=instance_id, mask=_rle(mask))]
+
+
+def _mmdet_case_video(frames):
+    """One TrackDataSample dict; frames: (img_id, video_id, length,
+    track_id, instance_id)."""
+    video = []
+    for img_id, vid, length, track_id, iid in frames:
+        sample = DetDataSample()
+        sample.pred_track_instances = _mmdet_case_pred(track_id)
+        sample.set_metainfo(dict(
+            img_id=img_id, video_id=vid, ori_video_length=length,
+            ori_shape=(720, 1280), instances=_mmdet_case_instances(iid)))
+        video.append(sample)
+    track = TrackDataSample()
+    track.video_data_samples = video
+    return track.to_dict()
+
+
+def _build_by_mmdet_name(**kwargs):
+    from mmengine.registry import DefaultScope
+
+    from mmvidseg.registry import METRICS
+    with DefaultScope.overwrite_default_scope('mmvidseg'):
+        metric = METRICS.build(dict(type='YouTubeVISMetric', **kwargs))
+    assert isinstance(metric, YouTubeVISMetric)
+    metric.dataset_meta = dict(classes=['car', 'train'])
+    return metric
+
+
+def test_mmdet_case_format_only_file_names(tmp_path):
+    prefix = f'{tmp_path}/result'
+    metric = _build_by_mmdet_name(format_only=True, outfile_prefix=prefix)
+    metric.process(dict(inputs=None, data_samples=None),
+                   [_mmdet_case_video([(0, 1, 1, 0, 1)])])
+    assert metric.evaluate(size=1) == {}
+    assert osp.exists(f'{prefix}.json')
+    assert osp.exists(f'{prefix}.submission_file.zip')
+    sub = json.load(open(f'{prefix}.json'))
+    assert [(r['video_id'], r['category_id'], r['score']) for r in sub] == [
+        (1, 1, 1.0)]
+
+
+def test_mmdet_case_evaluate(tmp_path):
+    metric = _build_by_mmdet_name(outfile_prefix=f'{tmp_path}/test')
+    batch = dict(inputs=None, data_samples=None)
+    # video 1: two frames, track 1 on GT instance 1; video 2: one frame,
+    # track 2 on GT instance 2
+    metric.process(batch, [_mmdet_case_video([(1, 1, 2, 1, 1),
+                                              (2, 1, 2, 1, 1)])])
+    metric.process(batch, [_mmdet_case_video([(3, 2, 1, 2, 2)])])
+    res = metric.evaluate(size=3)
+    target = {
+        'youtube_vis/segm_mAP': 1.0,
+        'youtube_vis/segm_mAP_50': 1.0,
+        'youtube_vis/segm_mAP_75': 1.0,
+        'youtube_vis/segm_mAP_s': 1.0,
+        'youtube_vis/segm_mAP_m': -1.0,
+        'youtube_vis/segm_mAP_l': -1.0,
+    }
+    assert {k: res[k] for k in target} == target
 
 
 def test_ann_file_ground_truth_with_a_miss(tmp_path):

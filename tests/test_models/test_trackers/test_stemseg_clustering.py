@@ -1,10 +1,13 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
+import numpy as np
 import pytest
 import torch
+from scipy.optimize import linear_sum_assignment
 
 from mmvidseg.models.trackers.stemseg_clustering import (
     TrackStitcher, associate_clusters, get_clip_frame_indices,
-    sequential_clustering, sequential_clustering_reference)
+    official_label_order, sequential_clustering,
+    sequential_clustering_reference)
 
 FREE_BW = 1. / torch.tensor([0.3, 0.3])**2
 
@@ -119,6 +122,44 @@ def test_associate_no_iou_threshold():
     weak = associate_clusters(torch.tensor([1, 1, -1]),
                               torch.tensor([-1, 4, 4]))
     assert weak == [(1, 4)]  # IoU 1/3, merged anyway
+
+
+def test_official_label_order_is_python_set_order():
+    # small ints hash to themselves: in an 8-slot set 8 sits in slot 0,
+    # 3 in slot 3, 12 in slot 4; -1 (the outlier, hash -2) is removed
+    assert official_label_order(torch.tensor([12, 3, -1, 8, 8])) == \
+        [8, 3, 12]
+    assert official_label_order(torch.tensor([10, 11])) == [10, 11]
+    # five ids: a 32-slot table, 40 collides with 8 and moves to slot 9
+    assert official_label_order(torch.tensor([40, 33, 12, 8, 3, -1])) == \
+        [33, 3, 8, 40, 12]
+    assert official_label_order(torch.tensor([-1, -1])) == []
+
+
+def test_tied_zero_overlap_pairs_follow_official_order():
+    """Old tracks 3 and 8 and new clusters 10 and 11 share no pixel.
+
+    By hand from ``OnlineChainer.associate_clusters``: rows are
+    ``list({3, 8} - {-1}) == [8, 3]``, columns ``[10, 11]``; every cost is
+    1 - 0 = 1, and scipy's ``linear_sum_assignment`` on a constant square
+    matrix pairs row i with column i, so the pairs are (8, 10) and (3, 11).
+    Every pair is merged, zero overlap or not. Sorted ids would give
+    (3, 10), (8, 11) instead.
+    """
+    rows, cols = linear_sum_assignment(np.ones((2, 2), np.float32))
+    assert rows.tolist() == [0, 1] and cols.tolist() == [0, 1]
+    old = torch.tensor([3, 8, -1, -1])
+    new = torch.tensor([-1, -1, 10, 11])
+    assert associate_clusters(old, new) == [(8, 10), (3, 11)]
+
+    st = TrackStitcher(3)
+    st.update([0, 1], [torch.tensor([3, 8, -1, -1]), old])
+    assert st.next_label == 9
+    st.update([1, 2], [new, torch.tensor([10, 11, 10, -1])])
+    labels, num_px, _ = st.get_tracks()
+    assert labels[1].tolist() == [3, 8, -1, -1]  # shared frame kept
+    assert labels[2].tolist() == [8, 3, 8, -1]
+    assert num_px == {3: 3, 8: 4, -1: 5}
 
 
 def test_stitcher():
