@@ -50,7 +50,7 @@ def test_davis_round_trip(toy_root, tmp_path):
 
 
 def test_kitti_round_trip_with_split(toy_root, tmp_path):
-    from test_kitti_mots_dataset import _box, _write_seq
+    from ._kitti_mots_files import _box, _write_seq
     root = str(tmp_path / 'kitti')
     car, ign = _box(0, 3, 0, 4), _box(5, 8, 0, 3)
     _write_seq(root, '0004', [[(1001, car), (10000, ign)]] +

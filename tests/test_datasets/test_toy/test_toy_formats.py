@@ -16,6 +16,8 @@ TINY = TOY_PRESETS['tiny']
 
 
 @pytest.fixture(scope='module')
+
+
 def videos():
     return {v.name: v for v in render_dataset(TINY, 0)}
 

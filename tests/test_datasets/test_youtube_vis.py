@@ -1,11 +1,14 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 import json
+import os.path as osp
 import shutil
 
+import numpy as np
+import pycocotools.mask as mask_utils
 import pytest
 
 from mmvidseg.datasets import AnnotationError, YouTubeVISDataset
-from mmvidseg.datasets.toy import THING_CLASSES
+from mmvidseg.datasets.toy import THING_CLASSES, TOY_PRESETS, render_dataset
 
 
 def _build(root, ann_file='train.json', split='train', **kwargs):
@@ -139,3 +142,37 @@ def test_class_subset_skips_other_categories(toy_ytvis_root):
     labels = {i['bbox_label'] for v in _videos(ds) for f in v['images']
               for i in f['instances']}
     assert labels == {0}
+
+
+def test_toy_youtube_vis_dataset(toy_ytvis_root):
+    """Every toy instance loads with its label, id and mask."""
+    videos = {v.name: v for v in render_dataset(TOY_PRESETS['tiny'], 0)}
+    dataset = YouTubeVISDataset(
+        data_root=str(toy_ytvis_root),
+        ann_file='train.json',
+        data_prefix=dict(img_path='train/JPEGImages'),
+        dataset_version=None,
+        pipeline=[],
+        lazy_init=False)
+    assert dataset.metainfo['classes'] == THING_CLASSES
+    assert len(dataset) == 4
+    seen = set()
+    for index in range(len(dataset)):
+        item = dataset.get_data_info(index)
+        frames = item['images']
+        video = videos[osp.basename(osp.dirname(frames[0]['img_path']))]
+        assert len(frames) == item['video_length'] == video.num_frames
+        for t, frame in enumerate(frames):
+            assert osp.isfile(frame['img_path'])
+            for inst in frame['instances']:
+                obj = next(o for o in video.objects
+                           if o.instance_id == inst['instance_id'])
+                assert inst['bbox_label'] == obj.category_id - 1
+                rle = dict(inst['mask'])
+                if isinstance(rle['counts'], str):
+                    rle['counts'] = rle['counts'].encode()
+                np.testing.assert_array_equal(
+                    mask_utils.decode(rle), video.masks(obj.local_id)[t])
+                seen.add(inst['instance_id'])
+    assert seen == {o.instance_id for v in videos.values() if v.split ==
+                    'train' for o in v.objects}

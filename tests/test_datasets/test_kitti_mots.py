@@ -4,26 +4,15 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from PIL import Image
 from pycocotools import mask as mask_utils
 
 from mmvidseg.datasets import KITTIMOTSDataset
-from mmvidseg.datasets._instance_utils import (DatasetFormatError,
-                                               split_at_gaps)
+from mmvidseg.datasets._instance_utils import DatasetFormatError
 from mmvidseg.structures.masks import encode_mask
 from mmvidseg.utils import register_all_modules
+from ._kitti_mots_files import _box, _write_seq
 
 register_all_modules()
-
-
-def test_split_at_gaps():
-    E, F = True, False
-    # 5 empty frames: dropped, no split; 6: split; leading gap: no piece
-    assert split_at_gaps([F, E, E, E, E, E, F], 6) == [[0, 6]]
-    assert split_at_gaps([F, F] + [E] * 6 + [F], 6) == [[0, 1], [8]]
-    assert split_at_gaps([E] * 7 + [F, F], 6) == [[7, 8]]
-    assert split_at_gaps([F] + [E] * 13 + [F], 6) == [[0], [14]]
-    assert split_at_gaps([E, E], 6) == []
 
 
 def test_toy_kitti_mots(toy_root):
@@ -57,29 +46,6 @@ def test_toy_kitti_mots(toy_root):
     labels = {i['bbox_label'] for v in ds2.data_list for f in v['images']
               for i in f['instances']}
     assert labels <= {0, 1}
-
-
-def _write_seq(root, name, frames, size=(8, 10)):
-    """frames: list of [(obj_id, mask)] per frame."""
-    img_dir = osp.join(root, 'training/image_02', name)
-    os.makedirs(img_dir, exist_ok=True)
-    os.makedirs(osp.join(root, 'instances_txt'), exist_ok=True)
-    lines = []
-    for t, objs in enumerate(frames):
-        Image.new('RGB', size[::-1]).save(osp.join(img_dir, f'{t:06d}.png'))
-        for obj_id, m in objs:
-            rle = encode_mask(m)
-            cls = obj_id // 1000
-            lines.append(f'{t} {obj_id} {cls} {size[0]} {size[1]} '
-                         f'{rle["counts"]}')
-    with open(osp.join(root, 'instances_txt', f'{name}.txt'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-
-
-def _box(y0, y1, x0, x1, size=(8, 10)):
-    m = np.zeros(size, np.uint8)
-    m[y0:y1, x0:x1] = 1
-    return m
 
 
 def test_split_and_ignore(tmp_path):
