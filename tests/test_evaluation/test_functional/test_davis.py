@@ -1,19 +1,12 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """DAVIS 2017 J&F: hand-computed cases and a full-frame reference."""
-import os.path as osp
-
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 from mmvidseg.evaluation.functional.davis import (bound_pixels, davis_summary,
                                                   db_statistics, disk,
                                                   evaluate_davis_sequence)
-from mmvidseg.evaluation.functional.davis_io import (evaluate_davis_folder,
-                                                     read_png_ids,
-                                                     write_davis_png,
-                                                     zip_davis_results)
 
 
 def squares(num_frames, h, w, boxes):
@@ -57,6 +50,8 @@ def test_disk_and_tolerance():
 
 
 @pytest.mark.parametrize('task', ['semi-supervised', 'unsupervised'])
+
+
 def test_gt_as_prediction_scores_one(task):
     gt = squares(5, 20, 30, {1: (2, 8, 3, 9), 2: (10, 18, 12, 25)})
     j, f = evaluate_davis_sequence(gt, gt.copy(), task)
@@ -128,29 +123,3 @@ def test_statistics_hand_computed_and_decay_wrap():
     assert np.isnan(db_statistics(values)[2])
     assert db_statistics(values, 'fixed')[2] == pytest.approx(
         values[:76].mean() - values[224:].mean())
-
-
-def test_folder_io_and_zip(tmp_path):
-    root, res = tmp_path / 'DAVIS', tmp_path / 'res'
-    gt = squares(4, 10, 12, {1: (1, 5, 1, 5), 2: (5, 9, 6, 11)})
-    (root / 'ImageSets' / '2017').mkdir(parents=True)
-    (root / 'ImageSets' / '2017' / 'val.txt').write_text('dog\n')
-    for t in range(4):
-        write_davis_png(str(root / 'Annotations' / '480p' / 'dog' /
-                            f'{t:05d}.png'), gt[t])
-        pred = gt[t].copy()
-        pred[pred == 2] = 0 if t == 2 else 2  # miss object 2 in frame 2
-        write_davis_png(str(res / 'dog' / f'{t:05d}.png'), pred)
-    with Image.open(res / 'dog' / '00000.png') as img:
-        assert img.mode == 'P'
-    assert (read_png_ids(str(res / 'dog' / '00001.png')) == gt[1]).all()
-    out = evaluate_davis_folder(str(root), str(res))
-    # object 1: J = F = 1; object 2: frames 1, 2 scored -> J = F = 0.5
-    assert out['J-Mean'] == pytest.approx(0.75)
-    assert out['J&F-Mean'] == pytest.approx(0.75)
-    zip_path = zip_davis_results(str(res), str(tmp_path / 'sub.zip'))
-    assert osp.isfile(zip_path)
-    Image.fromarray(np.zeros((10, 12, 3), np.uint8)).save(
-        res / 'dog' / '00001.png')
-    with pytest.raises(ValueError, match='indexed'):
-        evaluate_davis_folder(str(root), str(res))

@@ -1,7 +1,5 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Referring metrics: MTTR's A2D / JHMDB numbers and referring J&F."""
-import zipfile
-
 import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
@@ -11,8 +9,6 @@ from mmvidseg.evaluation.functional.refer import (expression_jf,
                                                   masks_to_coco_predictions,
                                                   refer_a2d_metrics,
                                                   refer_jf_summary)
-from mmvidseg.evaluation.functional.refer_io import (evaluate_refer_folder,
-                                                     write_refer_submission)
 
 
 def a2d_gt(masks):
@@ -71,21 +67,3 @@ def test_expression_jf_and_summary():
     assert (j0 == 0).all() and (f0 == 0).all()
     out = refer_jf_summary({'v/0': (j, f), 'v/1': (j0, f0)})
     assert out['J&F'] == 0.5 and out['per_expression']['v/1']['J'] == 0.0
-
-
-def test_submission_layout_and_folder_eval(tmp_path):
-    mask = np.zeros((6, 8), bool)
-    mask[1:4, 2:6] = True
-    preds = {'vid1': {'0': {'00000': mask, '00005': mask}}}
-    zip_path = write_refer_submission(preds, str(tmp_path / 'sub'))
-    with zipfile.ZipFile(zip_path) as zf:
-        assert sorted(zf.namelist()) == [
-            'Annotations/vid1/0/00000.png', 'Annotations/vid1/0/00005.png']
-    write_refer_submission(preds, str(tmp_path / 'gt'))
-    out = evaluate_refer_folder(str(tmp_path / 'gt' / 'Annotations'),
-                                str(tmp_path / 'sub' / 'Annotations'))
-    assert out['J&F'] == 1.0
-    (tmp_path / 'sub' / 'Annotations' / 'vid1' / '0' / '00005.png').unlink()
-    with pytest.raises(FileNotFoundError, match='expression 0 of video vid1'):
-        evaluate_refer_folder(str(tmp_path / 'gt' / 'Annotations'),
-                              str(tmp_path / 'sub' / 'Annotations'))

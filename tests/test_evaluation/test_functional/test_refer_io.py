@@ -1,7 +1,9 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""Ref-DAVIS17 (ReferFormer protocol): annotator merge and averaging."""
+"""Refer IO: submission folders/zips and Ref-DAVIS17 (ReferFormer protocol)
+annotator merge and averaging."""
 import importlib.util
 import os.path as osp
+import zipfile
 
 import numpy as np
 import pytest
@@ -10,7 +12,9 @@ from mmvidseg.evaluation.functional.davis_io import (evaluate_davis_folder,
                                                      write_davis_png)
 from mmvidseg.evaluation.functional.refer_io import (combine_annotator_masks,
                                                      evaluate_ref_davis_folder,
-                                                     ref_davis_expression)
+                                                     evaluate_refer_folder,
+                                                     ref_davis_expression,
+                                                     write_refer_submission)
 
 TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
                 'analysis_tools', 'eval_offline.py')
@@ -83,3 +87,21 @@ def test_ref_davis_folder_without_annotator_folders(tmp_path):
     (tmp_path / 'pred' / 's1').mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match='anno_0'):
         evaluate_ref_davis_folder(str(tmp_path), str(tmp_path / 'pred'))
+
+
+def test_submission_layout_and_folder_eval(tmp_path):
+    mask = np.zeros((6, 8), bool)
+    mask[1:4, 2:6] = True
+    preds = {'vid1': {'0': {'00000': mask, '00005': mask}}}
+    zip_path = write_refer_submission(preds, str(tmp_path / 'sub'))
+    with zipfile.ZipFile(zip_path) as zf:
+        assert sorted(zf.namelist()) == [
+            'Annotations/vid1/0/00000.png', 'Annotations/vid1/0/00005.png']
+    write_refer_submission(preds, str(tmp_path / 'gt'))
+    out = evaluate_refer_folder(str(tmp_path / 'gt' / 'Annotations'),
+                                str(tmp_path / 'sub' / 'Annotations'))
+    assert out['J&F'] == 1.0
+    (tmp_path / 'sub' / 'Annotations' / 'vid1' / '0' / '00005.png').unlink()
+    with pytest.raises(FileNotFoundError, match='expression 0 of video vid1'):
+        evaluate_refer_folder(str(tmp_path / 'gt' / 'Annotations'),
+                              str(tmp_path / 'sub' / 'Annotations'))
