@@ -104,8 +104,6 @@ def test_default_has_absent_frames_and_moving_objects():
 
 @pytest.mark.parametrize('preset,expect_same_class', [('default', True),
                                                       ('distinct', False)])
-
-
 def test_same_class_objects(preset, expect_same_class):
     videos = render_dataset(TOY_PRESETS[preset], 0)
     same = [len({o.category_id for o in v.objects}) < len(v.objects)

@@ -50,8 +50,6 @@ def test_disk_and_tolerance():
 
 
 @pytest.mark.parametrize('task', ['semi-supervised', 'unsupervised'])
-
-
 def test_gt_as_prediction_scores_one(task):
     gt = squares(5, 20, 30, {1: (2, 8, 3, 9), 2: (10, 18, 12, 25)})
     j, f = evaluate_davis_sequence(gt, gt.copy(), task)

@@ -42,8 +42,6 @@ def pred(vid, cat, score, masks):
 
 
 @pytest.fixture
-
-
 def two_videos():
     a0, a1 = box(8, 8, 0, 4, 0, 4), box(8, 8, 2, 6, 2, 6)
     b0 = box(6, 10, 1, 5, 0, 3)
@@ -171,8 +169,6 @@ def test_ytvis_2022_is_mean_of_short_and_long(two_videos):
     ('category_id', 7, 'category_id 7'),
     ('score', float('nan'), 'score must be a finite number'),
 ])
-
-
 def test_bad_results_are_rejected(two_videos, field, value, match):
     res = gt_as_results(two_videos)
     res[1][field] = value

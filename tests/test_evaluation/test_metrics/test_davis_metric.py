@@ -41,8 +41,6 @@ def _as_instances(sample, ids, t):
 
 
 @pytest.mark.parametrize('pred_fn', [_as_sem_seg, _as_instances])
-
-
 def test_gt_as_prediction(tmp_path, pred_fn):
     gt = np.zeros((4, 12, 16), np.uint8)
     gt[:, 1:5, 1:6] = 1

@@ -79,8 +79,6 @@ def _run(metric, samples):
 
 
 @pytest.mark.parametrize('per_frame', [False, True])
-
-
 def test_gt_as_prediction_and_submission_in_one_pass(tmp_path, per_frame):
     out = str(tmp_path / 'sub')
     metric = YouTubeVISMetric(submission_dir=out)
