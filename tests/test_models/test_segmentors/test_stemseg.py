@@ -4,65 +4,15 @@ import copy
 import numpy as np
 import pytest
 import torch
-from mmdet.structures import DetDataSample, TrackDataSample
-from mmdet.structures.mask import BitmapMasks
-from mmengine.structures import InstanceData
+from mmdet.structures import TrackDataSample
 
-from mmvidseg.models.trackers.stemseg_inference import (StemSegTestConfig,
-                                                        run_clips)
 from mmvidseg.registry import MODELS
 from mmvidseg.utils import register_all_modules
 
+from ._stemseg_tiny import tiny_cfg, track_sample
+
 register_all_modules()
-
 T = 4
-
-
-def tiny_cfg(semseg=True, **test_cfg):
-    heads = dict(in_channels=16, inter_channels=(16, 16, 8, 8), num_frames=T,
-                 norm_cfg=dict(type='GN', num_groups=4))
-    cfg = dict(
-        type='STEmSeg',
-        backbone=dict(type='ResNet', depth=18, base_channels=16,
-                      out_indices=(0, 1, 2, 3), style='caffe',
-                      norm_cfg=dict(type='StemSegFrozenBN', eps=0.0),
-                      norm_eval=True, init_cfg=None),
-        neck=dict(type='FPN', in_channels=[16, 32, 64, 128], out_channels=16,
-                  num_outs=4,
-                  upsample_cfg=dict(mode='bilinear', align_corners=False)),
-        embedding_head=dict(type='StemSegEmbeddingHead',
-                            embedding_mode='xyff',
-                            seediness_output=semseg, **heads),
-        embedding_loss=dict(type='StemSegEmbeddingLoss',
-                            embedding_mode='xyff'),
-        test_cfg=dict(clip_overlap=2, **test_cfg))
-    if semseg:
-        cfg.update(semseg_head=dict(type='StemSegSemsegHead', num_classes=3,
-                                    **heads),
-                   semseg_loss=dict(type='StemSegSemsegLoss'))
-    else:
-        cfg.update(seediness_head=dict(type='StemSegSeedinessHead', **heads))
-    return cfg
-
-
-def track_sample(num_frames, with_gt=False, h=96, w=96):
-    frames = []
-    for t in range(num_frames):
-        f = DetDataSample(metainfo=dict(
-            img_shape=(h - 4, w - 2), ori_shape=(30, 31), frame_id=t,
-            img_id=t, video_id=0))
-        if with_gt:
-            masks = np.zeros((2, h, w), np.uint8)
-            masks[0, 4:24, 4:28] = 1
-            masks[1, 32 + t:56 + t, 30:60] = 1
-            f.gt_instances = InstanceData(
-                masks=BitmapMasks(masks, h, w),
-                labels=torch.tensor([0, 2]),
-                instances_ids=torch.tensor([7, 9]))
-        frames.append(f)
-    s = TrackDataSample()
-    s.video_data_samples = frames
-    return s
 
 
 def test_loss_backward():
@@ -144,29 +94,6 @@ def test_predict_nothing_found(test_cfg):
         inst = f.pred_track_instances
         assert inst.masks.shape == (0, 30, 31)
         assert len(inst.scores) == len(inst.labels) == 0
-
-
-def test_short_video_padding():
-    torch.manual_seed(0)
-    model = MODELS.build(tiny_cfg(min_seediness_prob=0.0, fg_thr=0.0))
-    model.eval()
-    video = torch.randn(3, 3, 96, 96)
-    cfg = StemSegTestConfig(clip_overlap=2)
-    entries, sem_avg, fg = run_clips(model, video, cfg)
-    assert len(entries) == 1 and entries[0]['frames'] == [0, 1, 2]
-    # the clip is [0, 0, 1, 2]: frame 0 takes the output of its last copy
-    with torch.no_grad():
-        feats = model.extract_feat(video[[0, 0, 1, 2]])
-        emb, sem = model.forward_heads(model.stack_clip(feats, 1, 4))
-    got = entries[0]['embeddings']
-    assert torch.allclose(got[:, 0], emb[0, :4, 1], atol=1e-5)
-    assert torch.allclose(got[:, 2], emb[0, :4, 3], atol=1e-5)
-    # semantic logits are averaged over both copies of frame 0
-    assert torch.allclose(sem_avg[0], sem[0, :, :2].mean(1), atol=1e-5)
-    assert fg.shape == (3, 24, 24)
-    # a single-frame video works end to end
-    res = model.predict(torch.randn(1, 1, 3, 96, 96), [track_sample(1)])
-    assert len(list(res[0])) == 1
 
 
 def test_seediness_source_check():

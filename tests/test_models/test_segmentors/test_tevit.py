@@ -5,86 +5,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from mmdet.structures import DetDataSample, TrackDataSample
-from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
-from mmengine.structures import InstanceData
 
-from mmvidseg.models.heads.tevit_roi_head import paste_masks
-from mmvidseg.models.segmentors.tevit_chunked import (mask_iou_over_frames,
-                                                      window_starts)
 from mmvidseg.registry import MODELS
 from mmvidseg.utils import register_all_modules
 
-register_all_modules()
+from ._tevit_tiny import batch, build_tiny, tiny_model_cfg
 
+register_all_modules()
 ROOT = Path(__file__).parents[3]
 TINY_CFG = ROOT / 'configs/tevit/tevit_msgshift-tiny_1xb4-toy.py'
-
-
-def tiny_model_cfg():
-    return copy.deepcopy(Config.fromfile(TINY_CFG).model)
-
-
-def build_tiny(**overrides):
-    torch.manual_seed(0)
-    cfg = tiny_model_cfg()
-    cfg.update(overrides)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
-
-
-def make_clip(num_frames: int, size=(64, 64), with_objects=True, seed=0,
-              video_id=1):
-    """One clip: a square (label 1, id 1) moving right and a bar (label 2,
-    id 2) visible in the first frame only."""
-    rng = np.random.RandomState(seed)
-    h, w = size
-    frames = []
-    imgs = torch.from_numpy(rng.uniform(0, 40, (num_frames, 3, h, w))).float()
-    for t in range(num_frames):
-        boxes, labels, ids, masks = [], [], [], []
-        if with_objects:
-            x0 = 8 + 4 * t
-            boxes.append([x0, 16, x0 + 24, 40])
-            labels.append(1)
-            ids.append(1)
-            if t == 0:
-                boxes.append([40, 4, 60, 12])
-                labels.append(2)
-                ids.append(2)
-        for box in boxes:
-            m = np.zeros((h, w), np.uint8)
-            m[box[1]:box[3], box[0]:box[2]] = 1
-            masks.append(m)
-            imgs[t, :, box[1]:box[3], box[0]:box[2]] = 200.0 + 20 * len(masks)
-        sample = DetDataSample(
-            metainfo=dict(
-                img_id=t,
-                video_id=video_id,
-                frame_id=t,
-                img_shape=size,
-                ori_shape=size,
-                pad_shape=size,
-                batch_input_shape=size,
-                scale_factor=(1.0, 1.0),
-                video_length=num_frames))
-        sample.gt_instances = InstanceData(
-            bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
-            labels=torch.tensor(labels, dtype=torch.long),
-            instances_ids=torch.tensor(ids, dtype=torch.long),
-            masks=BitmapMasks(
-                np.stack(masks) if masks else np.zeros((0, h, w), np.uint8),
-                h, w))
-        frames.append(sample)
-    imgs = (imgs - 100.0) / 60.0  # roughly normalised
-    return imgs, TrackDataSample(video_data_samples=frames)
-
-
-def batch(num_clips=2, num_frames=3, **kwargs):
-    clips = [make_clip(num_frames, seed=i, **kwargs) for i in range(num_clips)]
-    return torch.stack([c[0] for c in clips]), [c[1] for c in clips]
 
 
 def test_loss_keys_and_values():
@@ -192,50 +122,6 @@ def test_non_messenger_backbone_and_bad_inputs():
         model.predict(torch.cat([inputs, inputs]), samples * 2)
     with pytest.raises(ValueError, match='has 2 frame samples'):
         model.loss(torch.cat([inputs, inputs], 1), samples)
-
-
-def test_chunked_inference_links_identities():
-    model = build_tiny(test_cfg=dict(
-        rpn=None,
-        rcnn=dict(max_per_img=10, mask_thr_binary=0.5),
-        chunk=dict(num_frames=3, overlap=1, iou_thr=0.0))).eval()
-    inputs, samples = batch(num_clips=1, num_frames=7)
-    with torch.no_grad():
-        out = model.predict(inputs, samples)
-    preds = [f.pred_track_instances for f in out[0]]
-    assert len(preds) == 7
-    assert all(p.masks.shape[1:] == (64, 64) for p in preds)
-    # with iou_thr=0 every track of a window continues one of the previous
-    # window (Hungarian on 10 x 10), so the ids never exceed 0..9
-    ids = torch.cat([p.instances_id for p in preds])
-    assert ids.max().item() < 10
-
-
-def test_paste_masks_handles_boxes_outside_the_image():
-    logits = torch.full((3, 2, 4, 4), 5.0)  # sigmoid > 0.5 everywhere
-    boxes = torch.tensor([[8., 8., 24., 24.], [-30., 0., -10., 10.],
-                          [0., 70., 10., 90.]])
-    masks = paste_masks(logits, boxes, torch.tensor([0, 1, 1]), (64, 64), 0.5)
-    assert masks.shape == (3, 64, 64)
-    # the box interior is filled (bilinear pasting rounds off the corners)
-    assert masks[0, 9:23, 8:24].all() and masks[0, 8:24, 9:23].all()
-    assert masks[0].sum().item() == masks[0, 8:24, 8:24].sum().item()
-    assert not masks[1:].any()
-
-
-def test_window_starts_and_mask_iou():
-    assert window_starts(5, 8, 2) == [0]
-    assert window_starts(10, 4, 1) == [0, 3, 6]
-    assert window_starts(11, 4, 1) == [0, 3, 6, 7]
-    with pytest.raises(ValueError, match='overlap'):
-        window_starts(10, 4, 4)
-    a = torch.zeros(2, 4, 4, dtype=torch.bool)
-    a[0, :2] = True  # top half
-    a[1, 2:] = True  # bottom half
-    b = torch.zeros(1, 4, 4, dtype=torch.bool)
-    b[0, :, :] = True
-    iou = mask_iou_over_frames([a, a], [b, b])
-    torch.testing.assert_close(iou, torch.tensor([[0.5], [0.5]]))
 
 
 def test_toy_config_is_consistent():

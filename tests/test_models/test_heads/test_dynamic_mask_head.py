@@ -11,7 +11,6 @@ from mmengine.config import Config, ConfigDict
 
 from mmvidseg.models.heads.dynamic_mask_head import (DynamicMaskHead,
                                                      batched_mask_target)
-from mmvidseg.ops import roi_align_uses_kernel
 from mmvidseg.registry import MODELS
 from mmvidseg.utils import register_all_modules
 
@@ -83,41 +82,3 @@ def test_tevit_configs_build_the_batched_mask_head():
     heads = model.roi_head.mask_head
     assert len(heads) == cfg.roi_head.num_stages
     assert all(type(h) is DynamicMaskHead for h in heads)
-
-
-@pytest.mark.skipif(
-    not roi_align_uses_kernel(torch.zeros(1)),
-    reason='mmvidseg ops not compiled')
-def test_bbox_forward_single_decode_equals_refine_bboxes():
-    """The one-call decode of ``TeViTRoIHead._bbox_forward`` gives the
-    boxes of mmdet's per-image ``refine_bboxes`` (bit for bit), also for
-    boxes that leave the image (TeViT does not clip)."""
-    torch.manual_seed(0)
-    cfg = copy.deepcopy(Config.fromfile(TINY_CFG).model)
-    model = MODELS.build(cfg).eval()
-    head = model.roi_head
-    num_imgs, num_props, feat = 4, 10, cfg.roi_head.proposal_feature_channel
-    x = tuple(
-        torch.randn(num_imgs, feat, 24 // 2**i, 24 // 2**i) for i in range(4))
-    xy = torch.rand(num_imgs * num_props, 2) * 80 - 10
-    boxes = torch.cat([xy, xy + torch.rand_like(xy) * 60 + 1], 1)
-    img_ids = torch.arange(num_imgs).repeat_interleave(num_props)
-    rois = torch.cat([img_ids[:, None].float(), boxes], 1)
-    object_feats = torch.randn(num_imgs, num_props, feat)
-    metas = [dict(img_shape=(96, 96))] * num_imgs
-    with torch.no_grad():
-        out = head._bbox_forward(1, x, rois, object_feats, metas,
-                                 num_frames=2)
-        bbox_head = head.bbox_head[1]
-        feats = head.bbox_roi_extractor[1](x, rois)
-        cls_score, bbox_pred, _, _ = bbox_head(
-            feats, object_feats, num_frames=2)
-        ref = head._refine_bboxes(bbox_head, rois, cls_score, bbox_pred,
-                                  num_imgs, metas)
-    assert len(out['detached_proposals']) == num_imgs
-    for ours, theirs in zip(out['detached_proposals'], ref):
-        assert ours.shape == (num_props, 4)
-        assert torch.equal(ours, theirs)
-    assert torch.equal(out['decoded_bboxes'], torch.cat(ref))
-    # some refined boxes do lie outside the 96 x 96 image (not clipped)
-    assert (torch.cat(ref) < 0).any() or (torch.cat(ref) > 96).any()
