@@ -1,0 +1,25 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+import torch
+from mmengine.config import Config
+
+from mmvidseg.utils.config_utils import adapt_dist_backend, default_work_dir
+
+
+def test_default_work_dir_precedence():
+    path = 'configs/x/tevit_toy.py'
+    assert default_work_dir(Config(dict(work_dir='w')), path, 'cli') == 'cli'
+    assert default_work_dir(Config(dict(work_dir='w')), path) == 'w'
+    assert default_work_dir(Config(dict()), path) == \
+        './work_dirs/tevit_toy'
+
+
+def test_adapt_dist_backend_cpu_or_gpu():
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl')),
+                      launcher='pytorch'))
+    adapt_dist_backend(cfg)
+    if torch.cuda.is_available():
+        assert cfg.env_cfg.dist_cfg.backend == 'nccl'
+    else:
+        assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+        # DDP on CPU modules takes no device_ids
+        assert cfg.model_wrapper_cfg['device_ids'] is None
