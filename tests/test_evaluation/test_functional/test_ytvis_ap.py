@@ -1,62 +1,13 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Hand-computed cases for YouTube-VIS track AP (official ytvoseval)."""
-import json
-import zipfile
-
 import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from mmvidseg.structures.masks import empty_rle, rle_areas
-from mmvidseg.structures.masks import encode_mask as rle
-from mmvidseg.evaluation.functional import (YTVISGroundTruth,
-                                            dump_ytvis_results,
-                                            read_ytvis_results, ytvis_2022_ap,
-                                            ytvis_ap)
+from mmvidseg.structures.masks import rle_areas
+from mmvidseg.evaluation.functional import ytvis_2022_ap, ytvis_ap
 
-
-def box(h, w, y0, y1, x0, x1):
-    m = np.zeros((h, w), np.uint8)
-    m[y0:y1, x0:x1] = 1
-    return m
-
-
-def make_gt(videos, anns, num_cats=2):
-    return dict(
-        videos=[dict(id=v, height=h, width=w, length=t)
-                for v, (h, w, t) in videos.items()],
-        categories=[dict(id=c, name=f'c{c}') for c in range(1, num_cats + 1)],
-        annotations=anns)
-
-
-def gt_ann(ann_id, vid, cat, masks, iscrowd=0):
-    return dict(
-        id=ann_id, video_id=vid, category_id=cat, iscrowd=iscrowd,
-        segmentations=[None if m is None else rle(m) for m in masks],
-        areas=[None if m is None else int(m.sum()) for m in masks])
-
-
-def pred(vid, cat, score, masks):
-    return dict(video_id=vid, category_id=cat, score=score,
-                segmentations=[None if m is None else rle(m) for m in masks])
-
-
-@pytest.fixture
-def two_videos():
-    a0, a1 = box(8, 8, 0, 4, 0, 4), box(8, 8, 2, 6, 2, 6)
-    b0 = box(6, 10, 1, 5, 0, 3)
-    gt = make_gt({1: (8, 8, 2), 2: (6, 10, 3)}, [
-        gt_ann(1, 1, 1, [a0, a1]),
-        gt_ann(2, 1, 2, [None, a0]),
-        gt_ann(3, 2, 1, [b0, None, b0]),  # absent in the middle frame
-    ])
-    return gt
-
-
-def gt_as_results(gt):
-    return [dict(video_id=a['video_id'], category_id=a['category_id'],
-                 score=0.9, segmentations=a['segmentations'])
-            for a in gt['annotations']]
+from ._ytvis_cases import box, gt_ann, gt_as_results, make_gt, pred
 
 
 def test_gt_as_prediction_scores_one(two_videos):
@@ -164,99 +115,8 @@ def test_ytvis_2022_is_mean_of_short_and_long(two_videos):
     assert stats['AP'] == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize('field, value, match', [
-    ('video_id', 99, 'video_id 99 is not in the ground truth'),
-    ('category_id', 7, 'category_id 7'),
-    ('score', float('nan'), 'score must be a finite number'),
-])
-def test_bad_results_are_rejected(two_videos, field, value, match):
-    res = gt_as_results(two_videos)
-    res[1][field] = value
-    with pytest.raises((KeyError, ValueError), match=match):
-        ytvis_ap(two_videos, res)
-
-
-def test_bad_frame_count_and_mask_size_name_video_and_frame(two_videos):
-    res = gt_as_results(two_videos)
-    res[2]['segmentations'] = res[2]['segmentations'][:2]
-    with pytest.raises(ValueError, match=r'\[2\] \(video_id 2\).*3 entries'):
-        ytvis_ap(two_videos, res)
-    res = gt_as_results(two_videos)
-    res[0]['segmentations'][1] = rle(np.zeros((4, 4)))
-    with pytest.raises(ValueError, match=r'video_id 1\), frame 1: mask size'):
-        ytvis_ap(two_videos, res)
-
-
-def test_polygon_and_uncompressed_ground_truth():
-    m = box(10, 10, 2, 6, 2, 6)
-    poly = [[2, 2, 6, 2, 6, 6, 2, 6]]
-    unc = mask_utils.frPyObjects(poly, 10, 10)[0]
-    gt = make_gt({1: (10, 10, 1)}, [dict(
-        id=1, video_id=1, category_id=1, iscrowd=0, segmentations=[poly],
-        areas=[16])])
-    gt_t = YTVISGroundTruth(gt)
-    assert rle_areas(gt_t.tracks[1][0].segms).tolist() == [int(
-        mask_utils.area(unc))]
-    assert ytvis_ap(gt, [pred(1, 1, 1., [m])])['AP50'] == pytest.approx(1.0)
-
-
 def test_rle_areas_more_than_255_masks():
     masks = np.zeros((3, 3, 300), np.uint8, order='F')
     masks[0, 0, 1::2] = 1
     rles = mask_utils.encode(masks)
     assert rle_areas(rles).sum() == 150
-
-
-def test_dump_and_read_submission(tmp_path, two_videos):
-    res = gt_as_results(two_videos)
-    res[0]['segmentations'][0] = dict(
-        res[0]['segmentations'][0],
-        counts=res[0]['segmentations'][0]['counts'].encode())  # bytes
-    json_path, zip_path = dump_ytvis_results(res, str(tmp_path / 'out'))
-    with zipfile.ZipFile(zip_path) as zf:
-        assert zf.namelist() == ['results.json']
-    loaded = json.load(open(json_path))
-    assert isinstance(loaded[0]['segmentations'][0]['counts'], str)
-    assert read_ytvis_results(zip_path) == loaded
-    assert ytvis_ap(two_videos, zip_path)['AP'] == pytest.approx(1.0)
-
-
-def test_uncompressed_rle_predictions_and_polygons_rejected(two_videos):
-    res = gt_as_results(two_videos)
-    seg = res[0]['segmentations'][0]
-    mask = mask_utils.decode(seg)
-    flat = mask.flatten(order='F').tolist()
-    counts, cur, run = [], 0, 0
-    for v in flat:
-        if v == cur:
-            run += 1
-        else:
-            counts.append(run)
-            cur, run = v, 1
-    counts.append(run)
-    res[0]['segmentations'][0] = dict(size=seg['size'], counts=counts)
-    assert ytvis_ap(two_videos, res)['AP'] == pytest.approx(1.0)
-    res[0]['segmentations'][0] = [[0, 0, 4, 0, 4, 4]]
-    with pytest.raises(ValueError, match='frame 0: segmentation must be'):
-        ytvis_ap(two_videos, res)
-
-
-def test_frame_batched_ratios_equal_per_frame_iou():
-    from mmvidseg.evaluation.functional.ytvis_iou import _frame_ratios
-    rng = np.random.default_rng(0)
-    h, w = 12, 16
-
-    def rand_rle():
-        m = np.zeros((h, w), np.uint8)
-        y, x = rng.integers(0, h - 3), rng.integers(0, w - 3)
-        m[y:y + rng.integers(2, 8), x:x + rng.integers(2, 9)] = 1
-        return rle(m)
-
-    dts = [[rand_rle(), None, rand_rle()] for _ in range(3)]  # F x R
-    gts = [[rand_rle(), rand_rle()] for _ in range(3)]  # F x G
-    got = _frame_ratios(dts, gts, h, w, empty_rle(h, w)['counts'])
-    empty = empty_rle(h, w)
-    for f in range(3):
-        ref = mask_utils.iou([d or empty for d in dts[f]], gts[f], [1, 1])
-        assert np.array_equal(got[f], ref)
-    assert got.shape == (3, 3, 2) and got.max() > 0
