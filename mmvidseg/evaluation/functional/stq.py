@@ -156,6 +156,11 @@ class STQuality:
         if y_true.shape != y_pred.shape:
             raise ValueError(f'{where}: GT has {y_true.size} pixels, '
                              f'prediction has {y_pred.size}')
+        if self.label_bit_shift == 16:  # the kernel splits the labels itself
+            stats = self._kernel_statistics(None, None, None, None, None,
+                                            where, panoptic=(y_true, y_pred))
+            if stats is not None:
+                return stats
         return self.frame_statistics_parts(*self._split(y_true),
                                            *self._split(y_pred), where)
 
@@ -243,7 +248,8 @@ class STQuality:
 
     def _kernel_statistics(self, small: list, inst_true: np.ndarray,
                            inst_pred: np.ndarray, sem_true: np.ndarray,
-                           sem_pred: np.ndarray, where: str):
+                           sem_pred: np.ndarray, where: str,
+                           panoptic: tuple = None):
         """:meth:`frame_statistics_parts` on the C++ kernel
         ``mmvidseg.ops._ext.stq_frame_statistics`` (two passes over the
         pixels, exact int64 counts: the same arrays as the numpy path), or
@@ -254,6 +260,23 @@ class STQuality:
         slots = self._thing_slots()
         if ext is None or slots is None:
             return None
+        import torch
+        if panoptic is not None:  # int64 (semantic << 16) + instance
+            arrays = [np.ascontiguousarray(y) for y in panoptic]
+            with warnings.catch_warnings():  # read-only arrays
+                warnings.simplefilter('ignore', UserWarning)
+                out = ext.stq_panoptic_statistics(
+                    *(torch.from_numpy(a) for a in arrays),
+                    torch.from_numpy(slots))
+            if not out:  # labels outside [0, 256 << 16)
+                return None
+            if 8 not in self._luts:
+                self._luts[8] = self._lut(256)
+            invalid = self._luts[8] == self.cm_size
+            raw = out[0].numpy()
+            if raw[invalid].any() or raw[:, invalid].any():
+                return None  # the numpy path names the bad ids
+            return self._kernel_output(out, [None, None], None, None, where)
         insts = []
         for inst in (inst_true, inst_pred):
             if inst.dtype not in (np.uint16, np.int32):
@@ -267,12 +290,16 @@ class STQuality:
         # region (safe in forked workers)
         arrays = [np.ascontiguousarray(a)
                   for a in (small[0], insts[0], small[1], insts[1])]
-        import torch
         with warnings.catch_warnings():  # read-only decoded images
             warnings.simplefilter('ignore', UserWarning)
             out = ext.stq_frame_statistics(
                 *(torch.from_numpy(a) for a in arrays),
                 torch.from_numpy(slots))
+        return self._kernel_output(out, small, sem_true, sem_pred, where)
+
+    def _kernel_output(self, out: list, small: list, sem_true: np.ndarray,
+                       sem_pred: np.ndarray, where: str) -> dict:
+        """Kernel tensors -> :meth:`frame_statistics` dict."""
         raw, g_keys, g_counts, p_keys, p_counts, pair_g, pair_p, pair_n = (
             t.numpy() for t in out)
         cm = self._confusion_from_raw(raw, *small, sem_true, sem_pred, where)

@@ -74,6 +74,11 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         py::arg("sem_true"), py::arg("inst_true"), py::arg("sem_pred"),
         py::arg("inst_pred"), py::arg("thing_slot"),
         py::call_guard<py::gil_scoped_release>());
+  m.def("stq_panoptic_statistics", &mmvidseg::stq_panoptic_statistics_cpu,
+        "stq_frame_statistics from int64 panoptic labels (semantic << 16) "
+        "+ instance (CPU; releases the GIL).",
+        py::arg("y_true"), py::arg("y_pred"), py::arg("thing_slot"),
+        py::call_guard<py::gil_scoped_release>());
   m.def("compiled_with_openmp", &compiled_with_openmp,
         "Whether the extension was compiled with OpenMP.");
   m.def("compiled_with_cuda", &compiled_with_cuda,

@@ -28,4 +28,11 @@ std::vector<at::Tensor> stq_frame_statistics_cpu(
     const at::Tensor &sem_pred, const at::Tensor &inst_pred,
     const at::Tensor &thing_slot);
 
+// The same from int64 panoptic labels (semantic << 16) + instance in
+// [0, 256 << 16) (the caller checks label_bit_shift == 16); an empty list
+// when a label is outside that range.
+std::vector<at::Tensor> stq_panoptic_statistics_cpu(
+    const at::Tensor &y_true, const at::Tensor &y_pred,
+    const at::Tensor &thing_slot);
+
 }  // namespace mmvidseg

@@ -159,3 +159,27 @@ def test_kernel_statistics_equal_numpy(seed):
     for key in ('gt', 'pred', 'inter'):
         for got, want in zip(a[key], b[key]):
             assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize('seed', range(10))
+def test_kernel_on_panoptic_labels_equals_numpy(seed):
+    from mmvidseg.evaluation.functional.stq import _stq_kernel
+    if _stq_kernel() is None:
+        pytest.skip('mmvidseg.ops._ext is not built')
+    rng = np.random.default_rng(seed)
+    st, it, sp, ip = _random_frame(rng, 20, seed % 2 == 0)
+    y_true, y_pred = _pan(st, it), _pan(sp, ip)
+    kernel = STQuality(20, [3, 7], 255, SHIFT, 1 << 24)
+    numpy_ = STQuality(20, [3, 7], 255, SHIFT, 1 << 24)
+    numpy_._luts['slots'] = None
+    a = kernel.frame_statistics(y_true, y_pred)
+    b = numpy_.frame_statistics(y_true, y_pred)
+    assert np.array_equal(a['confusion'], b['confusion'])
+    for key in ('gt', 'pred', 'inter'):
+        for got, want in zip(a[key], b[key]):
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+    # a semantic id outside the classes: the numpy path's error
+    bad = y_true.copy()
+    bad.flat[0] = 40 << SHIFT
+    with pytest.raises(ValueError, match=r'semantic ids \[40\]'):
+        kernel.frame_statistics(bad, y_pred)

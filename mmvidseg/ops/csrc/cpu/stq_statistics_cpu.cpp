@@ -39,9 +39,26 @@ at::Tensor to_tensor(const std::vector<int64_t> &v) {
   return t;
 }
 
+// Pixel accessors: separate uint8 semantic + instance maps, or int64
+// panoptic labels (semantic << 16) + instance.
 template <typename I>
-std::vector<at::Tensor> statistics(const uint8_t *st, const I *it,
-                                   const uint8_t *sp, const I *ip, int64_t n,
+struct Parts {
+  const uint8_t *sem;
+  const I *inst;
+  int64_t semantic(int64_t i) const { return sem[i]; }
+  int64_t instance(int64_t i) const { return static_cast<int64_t>(inst[i]); }
+};
+
+struct Panoptic {
+  const int64_t *label;
+  int64_t semantic(int64_t i) const { return label[i] >> kInstBits; }
+  int64_t instance(int64_t i) const {
+    return label[i] & ((int64_t(1) << kInstBits) - 1);
+  }
+};
+
+template <typename A>
+std::vector<at::Tensor> statistics(const A &gt, const A &pred, int64_t n,
                                    const int32_t *slot) {
   int64_t max_slot = 0;
   for (int k = 0; k < 256; ++k) max_slot = std::max<int64_t>(max_slot, slot[k]);
@@ -54,12 +71,13 @@ std::vector<at::Tensor> statistics(const uint8_t *st, const I *it,
   std::vector<int32_t> gt_hist(num_bins, 0), pred_hist(num_bins, 0);
   const int64_t mask = (int64_t(1) << kInstBits) - 1;
   for (int64_t i = 0; i < n; ++i) {
-    ++cm[(int64_t(st[i]) << 8) | sp[i]];
-    const int64_t gs = slot[st[i]], ps = slot[sp[i]];
-    const int64_t gi = static_cast<int64_t>(it[i]) & mask;
+    const int64_t sem_t = gt.semantic(i), sem_p = pred.semantic(i);
+    ++cm[(sem_t << 8) | sem_p];
+    const int64_t gs = slot[sem_t], ps = slot[sem_p];
+    const int64_t gi = gt.instance(i) & mask;
     if (gs && gi == 0) continue;  // crowd: removed from GT and prediction
     if (gs) ++gt_hist[(gs << kInstBits) | gi];
-    if (ps) ++pred_hist[(ps << kInstBits) | (static_cast<int64_t>(ip[i]) & mask)];
+    if (ps) ++pred_hist[(ps << kInstBits) | (pred.instance(i) & mask)];
   }
   std::vector<int64_t> gt_keys, gt_counts, pred_keys, pred_counts;
   std::unique_ptr<int32_t[]> gt_index(new int32_t[num_bins]);
@@ -70,10 +88,10 @@ std::vector<at::Tensor> statistics(const uint8_t *st, const I *it,
   // pair number of every pixel of a GT tube and a predicted tube
   auto for_each_pair = [&](auto &&fn) {
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t gs = slot[st[i]], ps = slot[sp[i]];
-      const int64_t gi = static_cast<int64_t>(it[i]) & mask;
+      const int64_t gs = slot[gt.semantic(i)], ps = slot[pred.semantic(i)];
+      const int64_t gi = gt.instance(i) & mask;
       if (!gs || !ps || gi == 0) continue;
-      const int64_t pi = static_cast<int64_t>(ip[i]) & mask;
+      const int64_t pi = pred.instance(i) & mask;
       fn(int64_t(gt_index[(gs << kInstBits) | gi]) * num_pred +
          pred_index[(ps << kInstBits) | pi]);
     }
@@ -160,14 +178,44 @@ std::vector<at::Tensor> stq_frame_statistics_cpu(
                       b[i] < (1 << kInstBits),
                   "stq_frame_statistics: instance ids must be in [0, 65536)");
     }
-    return statistics<int32_t>(st.data_ptr<uint8_t>(), a,
-                               sp.data_ptr<uint8_t>(), b, n, s);
+    return statistics(Parts<int32_t>{st.data_ptr<uint8_t>(), a},
+                      Parts<int32_t>{sp.data_ptr<uint8_t>(), b}, n, s);
   }
-  return statistics<uint16_t>(
-      st.data_ptr<uint8_t>(),
-      reinterpret_cast<const uint16_t *>(it.data_ptr()),
-      sp.data_ptr<uint8_t>(),
-      reinterpret_cast<const uint16_t *>(ip.data_ptr()), n, s);
+  return statistics(
+      Parts<uint16_t>{st.data_ptr<uint8_t>(),
+                      reinterpret_cast<const uint16_t *>(it.data_ptr())},
+      Parts<uint16_t>{sp.data_ptr<uint8_t>(),
+                      reinterpret_cast<const uint16_t *>(ip.data_ptr())},
+      n, s);
+}
+
+std::vector<at::Tensor> stq_panoptic_statistics_cpu(
+    const at::Tensor &y_true, const at::Tensor &y_pred,
+    const at::Tensor &thing_slot) {
+  const int64_t n = y_true.numel();
+  TORCH_CHECK(y_true.scalar_type() == at::kLong &&
+                  y_pred.scalar_type() == at::kLong && y_pred.numel() == n &&
+                  y_true.device().is_cpu() && y_pred.device().is_cpu() &&
+                  y_true.is_contiguous() && y_pred.is_contiguous(),
+              "stq_panoptic_statistics: labels must be contiguous int64 CPU "
+              "tensors of the same size");
+  TORCH_CHECK(n < (int64_t(1) << 31), "stq_panoptic_statistics: at most "
+              "2**31 - 1 pixels per frame");
+  TORCH_CHECK(thing_slot.scalar_type() == at::kInt &&
+                  thing_slot.numel() == 256 && thing_slot.is_contiguous(),
+              "stq_panoptic_statistics: thing_slot must be (256,) int32");
+  const int32_t *s = thing_slot.data_ptr<int32_t>();
+  for (int k = 0; k < 256; ++k) {
+    TORCH_CHECK(s[k] >= 0 && s[k] <= kMaxSlots, "stq_panoptic_statistics: "
+                "thing slots must be in [0, ", kMaxSlots, "]");
+  }
+  const int64_t *a = y_true.data_ptr<int64_t>(), *b = y_pred.data_ptr<int64_t>();
+  const int64_t limit = int64_t(256) << kInstBits;
+  for (int64_t i = 0; i < n; ++i) {
+    // other encodings: the caller falls back to its general path
+    if (a[i] < 0 || a[i] >= limit || b[i] < 0 || b[i] >= limit) return {};
+  }
+  return statistics(Panoptic{a}, Panoptic{b}, n, s);
 }
 
 }  // namespace mmvidseg
