@@ -50,7 +50,8 @@ def info() -> dict:
     ops = sorted(name for name in ('ms_deform_attn_forward',
                                    'ms_deform_attn_backward',
                                    'roi_align_forward', 'roi_align_backward',
-                                   'stemseg_clustering')
+                                   'stemseg_clustering',
+                                   'stq_frame_statistics')
                  if ext is not None and hasattr(ext, name))
     return dict(
         compiled=ext is not None,

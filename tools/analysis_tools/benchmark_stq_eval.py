@@ -7,9 +7,13 @@ process and on the same data:
 
 * the metric alone on in-memory panoptic maps: mmvidseg's
   :class:`~mmvidseg.evaluation.functional.stq.STQuality` vs the reference;
+* PNG decoding alone (every GT and predicted PNG read once), with each
+  reader installed (Pillow, OpenCV, pyspng), and the share of decoding in
+  mmvidseg's serial time (decoding + metric);
 * the whole offline evaluation from the PNG folders:
-  ``mmvidseg.evaluation.offline.stq`` vs reading the PNGs one by one and
-  feeding the reference.
+  ``mmvidseg.evaluation.offline.stq`` (the fastest reader, one process per
+  sequence where there are cores) vs reading the PNGs one by one with
+  Pillow and feeding the reference.
 
 The reference is either the official deeplab2 numpy STQ, imported from
 ``--official-root`` (a checkout of google-research/deeplab2; the file
@@ -35,6 +39,7 @@ import numpy as np
 
 from mmvidseg.evaluation.functional.panoptic_io import (kitti_step_decode,
                                                          kitti_step_encode,
+                                                         png_backend,
                                                          read_rgb_png,
                                                          write_png)
 from mmvidseg.evaluation.functional.stq import STQuality
@@ -147,13 +152,40 @@ def official_stq(root: str, frames_iter) -> dict:
 
 
 def _png_frames(root: str, seqs):
+    """What a user of the reference does: Pillow, frame by frame."""
     for seq in seqs:
         for name in sorted(os.listdir(osp.join(root, 'gt', seq))):
             st, it = kitti_step_decode(read_rgb_png(
-                osp.join(root, 'gt', seq, name)))
+                osp.join(root, 'gt', seq, name), backend='pil'))
             sp, ip = kitti_step_decode(read_rgb_png(
-                osp.join(root, 'pred', seq, name)))
+                osp.join(root, 'pred', seq, name), backend='pil'))
             yield seq, (st << SHIFT) + it, (sp << SHIFT) + ip
+
+
+def _decode_all(paths, backend: str) -> None:
+    for path in paths:
+        read_rgb_png(path, backend=backend)
+
+
+def _time_decoding(root: str, seqs, repeat: int) -> dict:
+    """Best time to read every PNG once, per installed reader."""
+    paths = [osp.join(root, kind, seq, name) for seq in seqs
+             for kind in ('gt', 'pred')
+             for name in sorted(os.listdir(osp.join(root, 'gt', seq)))]
+    backends = ['pil']
+    for name in ('cv2', 'pyspng'):
+        try:
+            __import__(name)
+            backends.append(name)
+        except ImportError:
+            pass
+    best = {b: float('inf') for b in backends}
+    for _ in range(max(1, repeat)):  # interleaved
+        for b in backends:
+            t0 = time.perf_counter()
+            _decode_all(paths, b)
+            best[b] = min(best[b], time.perf_counter() - t0)
+    return best
 
 
 def _check(name: str, ours: dict, ref: dict) -> float:
@@ -233,7 +265,18 @@ def main() -> None:
         print(f'metric only: mmvidseg {t_ours:.2f} s, {ref_name} '
               f'{t_ref:.2f} s, speed-up {t_ref / t_ours:.1f}x')
         _check(ref_name, ours, ref)
-        # 2) end to end from the PNG folders
+        # 2) PNG decoding alone, and its share of the serial time
+        decode = _time_decoding(root, seqs, args.repeat)
+        chosen = png_backend()
+        speed = decode['pil'] / decode[chosen]
+        print('PNG decoding, every PNG once: ' + ', '.join(
+            f'{b} {t:.2f} s' for b, t in decode.items()) +
+              f' (mmvidseg uses {chosen}: {speed:.1f}x Pillow)')
+        serial = decode[chosen] + t_ours
+        print(f'mmvidseg serial time = decoding {decode[chosen]:.2f} s + '
+              f'metric {t_ours:.2f} s: decoding is '
+              f'{decode[chosen] / serial:.0%}')
+        # 3) end to end from the PNG folders
         ns = argparse.Namespace(stq_format='kitti_step', num_classes=None,
                                 things=None, ignore_label=IGNORE,
                                 sequences=None)
@@ -241,8 +284,9 @@ def main() -> None:
             lambda: stq_offline.evaluate(osp.join(root, 'gt'),
                                          osp.join(root, 'pred'), ns),
             lambda: run_ref(_png_frames(root, seqs)), args.repeat)
-        print(f'PNG folders end to end: mmvidseg {t_ours:.2f} s, '
-              f'{ref_name} {t_ref:.2f} s, speed-up {t_ref / t_ours:.1f}x')
+        print(f'PNG folders end to end: mmvidseg {t_ours:.2f} s '
+              f'({stq_offline._workers()} cores), {ref_name} {t_ref:.2f} s, '
+              f'speed-up {t_ref / t_ours:.1f}x')
         _check(ref_name, ours, ref)
 
 

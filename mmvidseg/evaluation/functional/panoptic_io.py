@@ -11,7 +11,10 @@ Formats (see ``shared/reference/{datasets,metrics}.md``):
 * KITTI-MOTS txt: one line per object and frame
   ``frame track_id class_id img_height img_width rle``.
 
-Only numpy, Pillow and pycocotools are used (no mmengine import).
+Only numpy, Pillow and pycocotools are used (no mmengine import); RGB PNGs
+are decoded with the fastest reader installed (:func:`png_backend`: pyspng,
+then OpenCV, then Pillow; PNG decoding is lossless, so all give the same
+array).
 """
 import json
 import os
@@ -32,8 +35,55 @@ def _pil():
     return Image
 
 
-def read_rgb_png(path: str) -> np.ndarray:
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+_PNG_BACKEND = None
+
+
+def png_backend() -> str:
+    """The RGB PNG decoder :func:`read_rgb_png` uses: ``'pyspng'`` (libspng,
+    the fastest, if installed), else ``'cv2'`` (OpenCV), else ``'pil'``.
+
+    ``MMVIDSEG_PNG_BACKEND`` (one of the three) overrides the choice.
+    """
+    global _PNG_BACKEND
+    if _PNG_BACKEND is None:
+        choice = os.environ.get('MMVIDSEG_PNG_BACKEND')
+        for name in ((choice, ) if choice else ('pyspng', 'cv2', 'pil')):
+            try:
+                if name != 'pil':
+                    __import__(name)
+            except ImportError:
+                continue
+            _PNG_BACKEND = name
+            break
+        else:
+            raise ImportError(f'MMVIDSEG_PNG_BACKEND={choice!r} is not '
+                              'installed; use pyspng, cv2 or pil')
+    return _PNG_BACKEND
+
+
+def _decode_rgb_png(data: bytes, backend: str):
+    """Decode 8-bit RGB / RGBA PNG bytes with ``backend`` (``(H, W, 3)``
+    RGB), or None for other PNG types (palette, grey, 16-bit), which go to
+    Pillow so that every backend behaves as Pillow does."""
+    if not (data[:8] == _PNG_SIGNATURE and data[12:16] == b'IHDR'
+            and data[24] == 8 and data[25] in (2, 6)):
+        return None
+    if backend == 'pyspng':
+        import pyspng
+        return pyspng.load(data)[..., :3]
+    import cv2
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    return None if image is None else image[..., 2::-1]  # BGR(A) -> RGB
+
+
+def read_rgb_png(path: str, backend: str = None) -> np.ndarray:
     """Reads a PNG as an ``(H, W, 3)`` uint8 RGB array.
+
+    Args:
+        path (str): The PNG file.
+        backend (str, optional): ``'pyspng'``, ``'cv2'`` or ``'pil'``;
+            default :func:`png_backend`.
 
     Raises:
         FileNotFoundError: naming the missing file.
@@ -41,6 +91,12 @@ def read_rgb_png(path: str) -> np.ndarray:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'PNG file not found: {path}')
+    backend = backend or png_backend()
+    if backend != 'pil':
+        with open(path, 'rb') as f:
+            image = _decode_rgb_png(f.read(), backend)
+        if image is not None:
+            return image
     image = np.asarray(_pil().open(path))
     if image.ndim != 3 or image.shape[2] < 3:
         raise ValueError(f'{path}: expected an RGB PNG (H, W, 3), got an '

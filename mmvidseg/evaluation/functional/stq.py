@@ -1,11 +1,23 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Segmentation and Tracking Quality (STQ), pure numpy."""
+import warnings
 from collections import OrderedDict
 from typing import Dict, Hashable, List, Sequence
 
 import numpy as np
 
 _EPSILON = 1e-15
+
+
+def _stq_kernel():
+    """``mmvidseg.ops._ext`` if it was built with ``stq_frame_statistics``,
+    else None (then everything runs in numpy)."""
+    try:
+        from mmvidseg.ops.ext_loader import get_ext
+    except ImportError:  # pragma: no cover - torch missing
+        return None
+    ext = get_ext()
+    return ext if hasattr(ext, 'stq_frame_statistics') else None
 
 
 class STQuality:
@@ -35,9 +47,12 @@ class STQuality:
     uint8 (GT, prediction) class pairs for the confusion matrix, byte views
     instead of shifts for 16-bit-shifted labels, ``np.unique`` of the thing
     pixels only), giving the same sums in a different order (differences
-    ~1e-15). :meth:`frame_statistics` returns small per-frame statistics
-    that :meth:`add_statistics` accumulates (used by the mmengine adapter
-    and the threaded offline reader).
+    ~1e-15). Where ``mmvidseg.ops._ext`` is built, uint8 semantic maps go
+    through its C++ kernel ``stq_frame_statistics`` (two passes over the
+    pixels, no sort; exactly the same per-frame arrays, tested).
+    :meth:`frame_statistics` returns small per-frame statistics that
+    :meth:`add_statistics` accumulates (used by the mmengine adapter and the
+    parallel offline reader).
 
     Args:
         num_classes: number of semantic classes.
@@ -141,6 +156,11 @@ class STQuality:
         if y_true.shape != y_pred.shape:
             raise ValueError(f'{where}: GT has {y_true.size} pixels, '
                              f'prediction has {y_pred.size}')
+        if self.label_bit_shift == 16:  # the kernel splits the labels itself
+            stats = self._kernel_statistics(None, None, None, None, None,
+                                            where, panoptic=(y_true, y_pred))
+            if stats is not None:
+                return stats
         return self.frame_statistics_parts(*self._split(y_true),
                                            *self._split(y_pred), where)
 
@@ -179,6 +199,10 @@ class STQuality:
                              f'prediction has {sem_pred.size}')
         small = [self._as_uint8(s) for s in (sem_true, sem_pred)]
         if small[0] is not None and small[1] is not None:
+            stats = self._kernel_statistics(small, inst_true, inst_pred,
+                                            sem_true, sem_pred, where)
+            if stats is not None:
+                return stats
             cm = self._confusion_uint8(*small, sem_true, sem_pred, where)
             thing_t, thing_p = (self._thing_mask(s) for s in small)
         else:
@@ -222,12 +246,102 @@ class STQuality:
             return sem.astype(np.uint8)
         return None
 
+    def _kernel_statistics(self, small: list, inst_true: np.ndarray,
+                           inst_pred: np.ndarray, sem_true: np.ndarray,
+                           sem_pred: np.ndarray, where: str,
+                           panoptic: tuple = None):
+        """:meth:`frame_statistics_parts` on the C++ kernel
+        ``mmvidseg.ops._ext.stq_frame_statistics`` (two passes over the
+        pixels, exact int64 counts: the same arrays as the numpy path), or
+        None where it does not apply (extension not built, more than 15
+        thing classes, ``label_bit_shift < 16``, instance ids outside
+        ``[0, 2 ** 16)``)."""
+        ext = _stq_kernel()
+        slots = self._thing_slots()
+        if ext is None or slots is None:
+            return None
+        import torch
+        if panoptic is not None:  # int64 (semantic << 16) + instance
+            arrays = [np.ascontiguousarray(y) for y in panoptic]
+            with warnings.catch_warnings():  # read-only arrays
+                warnings.simplefilter('ignore', UserWarning)
+                out = ext.stq_panoptic_statistics(
+                    *(torch.from_numpy(a) for a in arrays),
+                    torch.from_numpy(slots))
+            if not out:  # labels outside [0, 256 << 16)
+                return None
+            if 8 not in self._luts:
+                self._luts[8] = self._lut(256)
+            invalid = self._luts[8] == self.cm_size
+            raw = out[0].numpy()
+            if raw[invalid].any() or raw[:, invalid].any():
+                return None  # the numpy path names the bad ids
+            return self._kernel_output(out, [None, None], None, None, where)
+        insts = []
+        for inst in (inst_true, inst_pred):
+            if inst.dtype not in (np.uint16, np.int32):
+                if inst.size and (inst.min() < 0 or inst.max() >= 1 << 16):
+                    return None
+                inst = inst.astype(np.int32)
+            insts.append(inst)
+        if insts[0].dtype != insts[1].dtype:
+            insts = [i.astype(np.int32) for i in insts]
+        # contiguous copies in numpy: the kernel runs no torch parallel
+        # region (safe in forked workers)
+        arrays = [np.ascontiguousarray(a)
+                  for a in (small[0], insts[0], small[1], insts[1])]
+        with warnings.catch_warnings():  # read-only decoded images
+            warnings.simplefilter('ignore', UserWarning)
+            out = ext.stq_frame_statistics(
+                *(torch.from_numpy(a) for a in arrays),
+                torch.from_numpy(slots))
+        return self._kernel_output(out, small, sem_true, sem_pred, where)
+
+    def _kernel_output(self, out: list, small: list, sem_true: np.ndarray,
+                       sem_pred: np.ndarray, where: str) -> dict:
+        """Kernel tensors -> :meth:`frame_statistics` dict."""
+        raw, g_keys, g_counts, p_keys, p_counts, pair_g, pair_p, pair_n = (
+            t.numpy() for t in out)
+        cm = self._confusion_from_raw(raw, *small, sem_true, sem_pred, where)
+        g_ids, p_ids = self._tube_ids(g_keys), self._tube_ids(p_keys)
+        return dict(
+            confusion=cm,
+            gt=(g_ids, g_counts),
+            pred=(p_ids, p_counts),
+            inter=(g_ids[pair_g] * self.offset + p_ids[pair_p], pair_n))
+
+    def _thing_slots(self):
+        """(256,) int32: 1 + rank of each raw thing class, else 0; None if
+        the kernel cannot take this configuration."""
+        if 'slots' not in self._luts:
+            things = sorted({c for c in self.things_list
+                             if 0 <= c < min(256, self.cm_size)})
+            slots = None
+            if len(things) <= 15 and self.label_bit_shift >= 16:
+                slots = np.zeros(256, np.int32)
+                slots[things] = np.arange(1, len(things) + 1)
+                self._luts['slot_class'] = np.array([0] + things, np.int64)
+            self._luts['slots'] = slots
+        return self._luts['slots']
+
+    def _tube_ids(self, keys: np.ndarray) -> np.ndarray:
+        """Kernel tube keys ``slot << 16 | instance`` -> panoptic ids."""
+        classes = self._luts['slot_class'][keys >> 16]
+        return (classes << self.label_bit_shift) + (keys & 0xFFFF)
+
     def _confusion_uint8(self, s_t: np.ndarray, s_p: np.ndarray,
                          sem_true: np.ndarray, sem_pred: np.ndarray,
                          where: str) -> np.ndarray:
         """``(C, C)`` confusion from one bincount of raw uint8 pairs."""
         raw = np.bincount((s_t.astype(np.uint16) << 8) | s_p,
                           minlength=65536).reshape(256, 256)
+        return self._confusion_from_raw(raw, s_t, s_p, sem_true, sem_pred,
+                                        where)
+
+    def _confusion_from_raw(self, raw: np.ndarray, s_t: np.ndarray,
+                            s_p: np.ndarray, sem_true: np.ndarray,
+                            sem_pred: np.ndarray, where: str) -> np.ndarray:
+        """``(C, C)`` confusion from the ``(256, 256)`` raw pair counts."""
         if 8 not in self._luts:
             self._luts[8] = self._lut(256)
         lut = self._luts[8]

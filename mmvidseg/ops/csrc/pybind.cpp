@@ -9,6 +9,7 @@
 #include "ms_deform_attn.h"
 #include "roi_align.h"
 #include "stemseg_clustering.h"
+#include "stq_statistics.h"
 
 namespace {
 
@@ -66,6 +67,18 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         py::arg("free_bandwidths"), py::arg("primary_sq_thr"),
         py::arg("secondary_sq_thr"), py::arg("min_seediness"),
         py::arg("max_instances"), py::arg("label_start"));
+  m.def("stq_frame_statistics", &mmvidseg::stq_frame_statistics_cpu,
+        "Per-frame STQ statistics (CPU; releases the GIL): raw (256, 256) "
+        "confusion, GT / predicted thing-tube keys and counts, tube pairs "
+        "and counts.",
+        py::arg("sem_true"), py::arg("inst_true"), py::arg("sem_pred"),
+        py::arg("inst_pred"), py::arg("thing_slot"),
+        py::call_guard<py::gil_scoped_release>());
+  m.def("stq_panoptic_statistics", &mmvidseg::stq_panoptic_statistics_cpu,
+        "stq_frame_statistics from int64 panoptic labels (semantic << 16) "
+        "+ instance (CPU; releases the GIL).",
+        py::arg("y_true"), py::arg("y_pred"), py::arg("thing_slot"),
+        py::call_guard<py::gil_scoped_release>());
   m.def("compiled_with_openmp", &compiled_with_openmp,
         "Whether the extension was compiled with OpenMP.");
   m.def("compiled_with_cuda", &compiled_with_cuda,

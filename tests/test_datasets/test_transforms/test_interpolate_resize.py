@@ -147,7 +147,8 @@ def test_tevit_test_pipeline_matches_official_mmdet2_pipeline(tmp_path):
     the network input differs by at most 1 ulp."""
     from mmvidseg.registry import MODELS
     cfg = Config.fromfile(osp.join(
-        REPO_ROOT, 'configs/tevit/tevit_msgshift_8xb2-9200i_youtubevis2019.py'))
+        REPO_ROOT, 'configs/tevit',
+        'tevit_msgshift_8xb2-9200i_youtubevis2019.py'))
     pipe = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
     pipe[0].transforms = [t for t in pipe[0].transforms
                           if t.type != 'LoadTrackAnnotations']

@@ -122,3 +122,64 @@ def test_many_classes_lookup_path():
     assert res['AQ'] == pytest.approx(1 * (1 / 2) / 2)
     with pytest.raises(ValueError, match=r'\[301\]'):
         metric.update(gt, _pan([[301, 5, 5, 5]], [[0, 0, 0, 0]]))
+
+
+def _random_frame(rng, num_classes, wide_ids):
+    h, w = (int(v) for v in rng.integers(1, 40, 2))
+    sem = [rng.integers(0, num_classes, (h, w)).astype(np.uint8)
+           for _ in range(2)]
+    sem[0][rng.random((h, w)) < 0.1] = 255
+    sem[1][rng.random((h, w)) < 0.05] = 255
+    inst = [rng.integers(0, 4, (h, w)).astype(np.uint16) for _ in range(2)]
+    if wide_ids:
+        inst = [(i * 16000).astype(np.uint16) for i in inst]
+    return sem[0], inst[0], sem[1], inst[1]
+
+
+@pytest.mark.parametrize('seed', range(40))
+def test_kernel_statistics_equal_numpy(seed):
+    from mmvidseg.evaluation.functional.stq import _stq_kernel
+    if _stq_kernel() is None:
+        pytest.skip('mmvidseg.ops._ext is not built')
+    rng = np.random.default_rng(seed)
+    num_classes = int(rng.integers(3, 30))
+    things = sorted(set(rng.integers(0, num_classes,
+                                     int(rng.integers(0, 6))).tolist()))
+    frame = list(_random_frame(rng, num_classes, seed % 3 == 0))
+    if seed % 4 == 1:  # int64 instance maps take the int32 conversion
+        frame[1], frame[3] = frame[1].astype(np.int64), frame[3].astype(
+            np.int64)
+    kernel = STQuality(num_classes, things, 255, SHIFT, 1 << 24)
+    numpy_ = STQuality(num_classes, things, 255, SHIFT, 1 << 24)
+    numpy_._luts['slots'] = None  # the numpy path
+    a = kernel.frame_statistics_parts(*frame)
+    b = numpy_.frame_statistics_parts(*frame)
+    assert kernel._luts['slots'] is not None
+    assert np.array_equal(a['confusion'], b['confusion'])
+    for key in ('gt', 'pred', 'inter'):
+        for got, want in zip(a[key], b[key]):
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize('seed', range(10))
+def test_kernel_on_panoptic_labels_equals_numpy(seed):
+    from mmvidseg.evaluation.functional.stq import _stq_kernel
+    if _stq_kernel() is None:
+        pytest.skip('mmvidseg.ops._ext is not built')
+    rng = np.random.default_rng(seed)
+    st, it, sp, ip = _random_frame(rng, 20, seed % 2 == 0)
+    y_true, y_pred = _pan(st, it), _pan(sp, ip)
+    kernel = STQuality(20, [3, 7], 255, SHIFT, 1 << 24)
+    numpy_ = STQuality(20, [3, 7], 255, SHIFT, 1 << 24)
+    numpy_._luts['slots'] = None
+    a = kernel.frame_statistics(y_true, y_pred)
+    b = numpy_.frame_statistics(y_true, y_pred)
+    assert np.array_equal(a['confusion'], b['confusion'])
+    for key in ('gt', 'pred', 'inter'):
+        for got, want in zip(a[key], b[key]):
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+    # a semantic id outside the classes: the numpy path's error
+    bad = y_true.copy()
+    bad.flat[0] = 40 << SHIFT
+    with pytest.raises(ValueError, match=r'semantic ids \[40\]'):
+        kernel.frame_statistics(bad, y_pred)

@@ -44,6 +44,37 @@ def test_stq_kitti_step_folders(tmp_path):
                              _args(stq_offline))
 
 
+def test_stq_parallel_sequences_equal_serial(tmp_path, monkeypatch):
+    _kitti_step(str(tmp_path / 'gt'), seqs=('0001', '0002', '0003'),
+                frames=3)
+    _kitti_step(str(tmp_path / 'pred'), seqs=('0001', '0002', '0003'),
+                frames=3, shift=7)
+    results = []
+    for workers in (1, 3):  # threads over frames / a process per sequence
+        monkeypatch.setattr(stq_offline, '_workers', lambda: workers)
+        results.append(stq_offline.evaluate(
+            str(tmp_path / 'gt'), str(tmp_path / 'pred'),
+            _args(stq_offline)))
+    assert results[0] == results[1]
+    assert list(results[0]['per_sequence']) == ['0001', '0002', '0003']
+
+
+@pytest.mark.parametrize('backend', ['pil', 'cv2', 'pyspng'])
+def test_png_backends_decode_identically(tmp_path, backend):
+    from mmvidseg.evaluation.functional.panoptic_io import read_rgb_png
+    pytest.importorskip(backend if backend != 'pil' else 'PIL')
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (7, 9, 3), dtype=np.uint8)
+    write_png(str(tmp_path / 'a.png'), rgb)
+    assert np.array_equal(read_rgb_png(str(tmp_path / 'a.png'), backend),
+                          rgb)
+    # a palette PNG goes to Pillow, which refuses it as before
+    from PIL import Image
+    Image.fromarray(rgb[..., 0]).convert('P').save(tmp_path / 'p.png')
+    with pytest.raises(ValueError, match='expected an RGB PNG'):
+        read_rgb_png(str(tmp_path / 'p.png'), backend)
+
+
 def _vipseg(root, name, ids, cats):
     annotations = []
     for vid, frames in ids.items():
