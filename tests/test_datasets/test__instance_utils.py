@@ -49,7 +49,8 @@ def _video(name, per_frame):
 
 def test_split_videos_ids_and_names():
     # frames 0-1 have object 3, then 2 empty (one only ignore) and frame 4
-    a = _video('a', [[(3, False)], [(3, False)], [(9, True)], [], [(3, False)]])
+    a = _video('a', [[(3, False)], [(3, False)], [(9, True)], [],
+                     [(3, False)]])
     b = _video('b', [[(3, False)]])
     pieces = split_videos([a, b], gap=2)
     assert [p['video_name'] for p in pieces] == ['a_1', 'a_2', 'b_1']
