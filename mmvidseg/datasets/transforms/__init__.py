@@ -7,3 +7,11 @@ from .instance_duplication import (DuplicationPlan,  # noqa: E402
                                    SingleInstanceDuplicate)
 
 __all__ += ['DuplicationPlan', 'SingleInstanceDuplicate']
+from .panoptic_clip_sampling import ReferenceFrameClipSample  # noqa: E402
+from .panoptic_loading import (LoadVideoPanopticAnnotations,  # noqa: E402
+                               PackVideoPanopticInputs)
+
+__all__ += [
+    'ReferenceFrameClipSample', 'LoadVideoPanopticAnnotations',
+    'PackVideoPanopticInputs'
+]
