@@ -69,7 +69,7 @@ def test_kitti_step_metainfo_and_frames(toy_root):
         assert len(gts) == len(keys)
         for mask, label, gid in zip(gts.masks.to_ndarray(),
                                     gts.labels.tolist(),
-                                    gts.instances_id.tolist()):
+                                    gts.instances_ids.tolist()):
             local = inst[mask.astype(bool)]
             assert (local == local[0]).all() and label in (3, 4, 5)
             assert ids.setdefault(int(local[0]), gid) == gid  # stable ids
@@ -171,8 +171,14 @@ def test_vipseg_gt_as_prediction(toy_root, tmp_path):
         scored[vid] = [frame_stats(rgb2id(read_rgb_png(g)),
                                    rgb2id(read_rgb_png(p)), gi, pi, cats)
                        for g, p, gi, pi in pairs]
-    res = compute_vpq(scored, cats, 'vipseg')
-    assert res['VPQ'] == pytest.approx(100.0)
+    assert_vipseg_windows_perfect(compute_vpq(scored, cats, 'vipseg'))
+
+
+def assert_vipseg_windows_perfect(res: dict) -> None:
+    # the tiny toy videos have 5 frames: windows of 6 and 8 frames are empty
+    for n in (1, 2, 4):
+        assert res[f'VPQ_nframes{n}'] == pytest.approx(100.0)
+    assert np.isnan(res['VPQ_nframes6']) and np.isnan(res['VPQ_nframes8'])
 
 
 def test_vipseg_vpq_metric_gt_as_prediction(toy_root):
@@ -184,8 +190,7 @@ def test_vipseg_vpq_metric_gt_as_prediction(toy_root):
         for frame in sample.video_data_samples:
             frame.pred_panoptic_seg = frame.gt_panoptic_seg.clone()
         metric.process({}, [sample.to_dict()])
-    assert metric.compute_metrics(metric.results)['VPQ'] == pytest.approx(
-        100.0)
+    assert_vipseg_windows_perfect(metric.compute_metrics(metric.results))
 
 
 def test_vipseg_unknown_segment_id(toy_root, tmp_path):
@@ -202,12 +207,12 @@ def test_vipseg_unknown_segment_id(toy_root, tmp_path):
 
 # ---------------------------------------------------------- Cityscapes-VPS
 def make_cvps(root, bad_category: bool = False) -> str:
-    """2 videos x 3 annotated frames (8 x 10) in the Cityscapes-VPS layout;
+    """2 videos x 4 annotated frames (8 x 10) in the Cityscapes-VPS layout;
     per frame: road (0) top, sky (10) bottom, a car (13) track and, in
     video 2, a crowd person (11)."""
     images, anns = [], []
     for vid in (1, 2):
-        for k, fno in enumerate((5, 10, 15)):
+        for k, fno in enumerate((5, 10, 15, 20)):
             stem = f'{vid:04d}_{fno:04d}_frankfurt_000000_{k:06d}'
             ids = np.full((8, 10), 1, np.int64)
             ids[4:] = 2
@@ -274,7 +279,7 @@ def test_cityscapes_vps_gt_as_prediction(cvps_root, tmp_path):
     gt_json = str(cvps_root / 'panoptic_gt_val_city_vps.json')
     cats = {c['id']: c for c in json.load(open(gt_json))['categories']}
     videos = cityscapes_vps_layout(str(cvps_root / 'panoptic_video'),
-                                   gt_json, str(out), frames_per_video=3)
+                                   gt_json, str(out), frames_per_video=4)
     scored = {vid: [frame_stats(rgb2id(read_rgb_png(g)),
                                 rgb2id(read_rgb_png(p)), gi, pi, cats)
                     for g, p, gi, pi in pairs] for vid, pairs in videos}
@@ -289,3 +294,55 @@ def test_cityscapes_vps_unknown_category(tmp_path):
     make_cvps(tmp_path, bad_category=True)
     with pytest.raises(DatasetFormatError, match='category_id 40'):
         cvps(tmp_path)
+
+
+# ------------------------------------------------------------ base configs
+@pytest.mark.parametrize('name', ['kitti_step', 'cityscapes_vps', 'vipseg',
+                                  'toy_kitti_step'])
+def test_base_dataset_configs(name, toy_root):
+    from mmengine.config import Config
+    from mmengine.dataset import Compose
+
+    from mmvidseg.registry import DATASETS, METRICS
+    from mmvidseg.testing import REPO_ROOT
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', '_base_',
+                                   'datasets', f'{name}.py'))
+    for loader in ('train_dataloader', 'val_dataloader'):
+        ds_cfg = copy.deepcopy(cfg[loader]['dataset'])
+        Compose(ds_cfg['pipeline'])  # every transform is registered
+        if name.startswith('toy'):
+            ds_cfg['data_root'] = str(toy_root / 'kitti_step')
+        else:
+            ds_cfg['lazy_init'] = True
+        ds = DATASETS.build(ds_cfg)
+        if name.startswith('toy'):
+            frames = ds[0]['data_samples'].video_data_samples
+            assert all('gt_sem_seg' in f for f in frames)
+            assert ds.metainfo['thing_ids'] == (3, 4, 5)
+    METRICS.build(cfg.val_evaluator)
+
+
+@pytest.mark.parametrize('name', ['kitti_step', 'cityscapes_vps', 'vipseg'])
+def test_official_train_pipelines_on_toy_frames(name, toy_root):
+    """Flip / crop / resize keep the image, masks and semantic map aligned
+    and identical over the clip's frames."""
+    from mmengine.config import Config
+
+    from mmvidseg.testing import REPO_ROOT
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', '_base_',
+                                   'datasets', f'{name}.py'))
+    ds = kitti(toy_root, split='train', test_mode=False,
+               pipeline=cfg.train_pipeline)
+    out = ds[0]
+    frames = out['data_samples'].video_data_samples
+    assert out['inputs'].shape[0] == len(frames) == 3
+    for img, frame in zip(out['inputs'], frames):
+        h, w = img.shape[-2:]
+        assert frame.gt_sem_seg.sem_seg.shape == (1, h, w)
+        assert frame.gt_instances.masks.to_ndarray().shape[1:] == (h, w)
+        assert min(h, w) == int(cfg.train_pipeline[1]['transforms'][-1][
+            'scale'][1])  # short side after the resize
+        sem = frame.gt_sem_seg.sem_seg[0].numpy()
+        for mask, label in zip(frame.gt_instances.masks.to_ndarray(),
+                               frame.gt_instances.labels.tolist()):
+            assert (sem[mask.astype(bool)] == label).all()

@@ -1,12 +1,12 @@
-# VIPSeg (720p release after change2_720p.py / create_panoptic_video_labels.py /
-# splitjson.py), official layout, no further conversion:
+# VIPSeg (720p release after change2_720p.py, create_panoptic_video_labels.py
+# and splitjson.py), official layout, no further conversion:
 #   data/vipseg/VIPSeg_720P/images/<video>/<frame>.jpg
 #   data/vipseg/VIPSeg_720P/panomasksRGB/<video>/<frame>.png
 #   data/vipseg/VIPSeg_720P/panoptic_gt_VIPSeg_{train,val}.json
 # TarViS settings: 3 frames (reference frame with a thing + 2 within
-# +-round(5 * 3)), flip, clip-consistent crop 0.75 x 0.5 (h x w), min side 512 /
-# max 1333; inference min side 576 / max 1333, scored at 720p (VPQ windows 1, 2,
-# 4, 6, 8). Deviations: mmdet's RandomCrop, no colour jitter.
+# +-round(5 * 3)), flip, clip-consistent crop 0.75 x 0.5 (h x w), min side
+# 512 / max 1333; inference min side 576 / max 1333, scored at 720p (VPQ
+# windows 1, 2, 4, 6, 8). Deviations: mmdet's RandomCrop, no colour jitter.
 dataset_type = 'VIPSegDataset'
 data_root = 'data/vipseg/VIPSeg_720P/'
 

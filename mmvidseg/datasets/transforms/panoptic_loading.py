@@ -7,7 +7,6 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 from mmdet.datasets.transforms import PackTrackInputs
-from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import PixelData
 
@@ -106,7 +105,7 @@ class LoadVideoPanopticAnnotations(BaseTransform):
     with ``seg_map_path=None`` (no ground truth) is left unchanged.
 
     Added keys: ``gt_seg_map`` (H, W) uint8 labels, 255 = void;
-    ``gt_masks`` (BitmapMasks), ``gt_bboxes`` (HorizontalBoxes, xyxy),
+    ``gt_masks`` (BitmapMasks), ``gt_bboxes`` ((N, 4) float32 xyxy),
     ``gt_bboxes_labels`` (int64, the thing's class label),
     ``gt_instances_ids`` (int64, dataset-wide, >= 1), ``gt_ignore_flags``
     (crowd regions: KITTI-STEP instance 0 on a thing class, ``iscrowd``);
@@ -162,8 +161,9 @@ class LoadVideoPanopticAnnotations(BaseTransform):
         h, w = shape
         results['gt_masks'] = BitmapMasks(
             np.stack(masks) if masks else np.zeros((0, h, w), np.uint8), h, w)
-        results['gt_bboxes'] = HorizontalBoxes(
-            np.asarray(boxes, np.float32).reshape(-1, 4))
+        # numpy boxes as LoadTrackAnnotations (PackTrackInputs needs them;
+        # mmdet's transforms autocast them to HorizontalBoxes)
+        results['gt_bboxes'] = np.asarray(boxes, np.float32).reshape(-1, 4)
         results['gt_bboxes_labels'] = np.asarray(labels, np.int64)
         results['gt_instances_ids'] = np.asarray(ids, np.int64)
         results['gt_ignore_flags'] = np.asarray(crowd, bool)

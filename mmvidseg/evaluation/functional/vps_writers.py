@@ -35,7 +35,8 @@ Frame = Tuple[np.ndarray, np.ndarray]
 
 
 def segment_ids(label: np.ndarray, instance: np.ndarray, num_classes: int,
-                label_divisor: int = 1000) -> Tuple[np.ndarray, Dict[int, int]]:
+                label_divisor: int = 1000
+                ) -> Tuple[np.ndarray, Dict[int, int]]:
     """COCO-panoptic segment ids ``(H, W)`` (0 = void) and their labels."""
     label = np.asarray(label, np.int64)
     instance = np.asarray(instance, np.int64)

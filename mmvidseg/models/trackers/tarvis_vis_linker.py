@@ -9,7 +9,8 @@ Re-implements the inference post-processing of TarViS (Athar et al.,
 * ``tarvis/inference/result_accumulators/result_accumulator_base.py`` --
   ``resize_to_original_dims`` (:func:`resize_clip_logits`);
 * ``tarvis/inference/result_accumulators/instance_seg.py`` --
-  ``InstanceSegmentationResultAccumulator`` (:class:`TarViSInstanceAccumulator`);
+  ``InstanceSegmentationResultAccumulator``
+  (:class:`TarViSInstanceAccumulator`);
 * ``tarvis/inference/result_formatters/ovis.py`` -- ``OVISResultFormatter``,
   used by the official code for both YouTube-VIS and OVIS (the top-K over
   track x class, :class:`TarViSVISLinker`).
@@ -18,7 +19,7 @@ Everything here is pure torch / numpy (plus pycocotools for the RLE buffer);
 it runs without the model.
 """
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -98,7 +99,7 @@ def resize_clip_logits(x: Tensor, pad: Tuple[int, int],
 
 
 def mask_iou_matrix(a: Tensor, b: Tensor) -> Tensor:
-    """``(I + 1) / (U + 1)`` of binarised logits ``(N, ...)`` x ``(M, ...)``."""
+    """``(I + 1) / (U + 1)`` of binarised logits (N, ...) x (M, ...)."""
     a = (a > 0).flatten(1)[:, None, :]  # (N, 1, P)
     b = (b > 0).flatten(1)[None, :, :]  # (1, M, P)
     inter = torch.logical_and(a, b).sum(2, dtype=torch.float32)  # (N, M)

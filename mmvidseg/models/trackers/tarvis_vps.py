@@ -4,7 +4,8 @@
 Re-implements (Athar et al., "TarViS", CVPR 2023):
 
 * ``Ali2500/TarViS: tarvis/inference/result_accumulators/semantic_seg.py``
-  -- ``SemanticSegmentationResultAccumulator`` (:class:`TarViSSemanticAccumulator`);
+  -- ``SemanticSegmentationResultAccumulator``
+  (:class:`TarViSSemanticAccumulator`);
 * ``.../result_accumulators/panoptic_seg.py`` -- the instance + semantic
   accumulators side by side (:class:`TarViSVPSAssembler`);
 * ``tarvis/inference/result_formatters/kitti_step.py`` --
@@ -21,7 +22,6 @@ pure stuff maps (every pixel ``label < label_divisor``, instance 0).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from mmengine.structures import PixelData
 from pycocotools import mask as mask_utils  # TODO: structures/masks.py
@@ -113,7 +113,8 @@ class TarViSSemanticAccumulator:
         return self.label_maps
 
 
-def filter_thing_tracks(logits: Dict[int, Tensor], thing_classes: Sequence[int],
+def filter_thing_tracks(logits: Dict[int, Tensor],
+                        thing_classes: Sequence[int],
                         score_threshold: float, max_tracks: int
                         ) -> Tuple[Dict[int, float], Dict[int, int]]:
     """``KITTISTEPResultFormatter.filter_instances`` on averaged logits.

@@ -151,7 +151,7 @@ def test_empty_clip_restarts_ids():
                  [0, 1, 2])
     acc.add_clip(dict(mask_logits=same[:0], class_logits=cls_logits()),
                  [1, 2, 3])
-    acc.add_clip(dict(mask_logits=same, class_logits=cls_logits(0)),
+    acc.add_clip(dict(mask_logits=same[:, :2], class_logits=cls_logits(0)),
                  [3, 4])  # matches nothing: the previous clip was empty
     masks, logits = acc.finalize()
     assert sorted(logits) == [1, 2]
