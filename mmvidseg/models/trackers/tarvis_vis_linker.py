@@ -120,7 +120,10 @@ class TarViSInstanceAccumulator:
        (``scipy.optimize.linear_sum_assignment``, maximising) on mask IoU
        ``(I + 1) / (U + 1)`` of the overlap frames (logits > 0, at model
        resolution); a match needs IoU > ``association_iou_threshold``;
-       unmatched tracks get new ids in clip order;
+       unmatched tracks get new ids in clip order. With the +1 smoothing
+       two tracks that are both empty on the overlap frames have IoU 1 and
+       are linked (a track that ended before the overlap is continued by
+       one that starts after it), as upstream;
     4. a track's class logits are averaged over its clips;
     5. masks are resized to the original size, thresholded at 0 and stored
        as RLE. **Overlap frames come from the earlier clip**: the frames a

@@ -112,3 +112,67 @@ def test_vps_needs_semantic_logits():
     with pytest.raises(KeyError, match='semantic_logits'):
         vps.add_clip(dict(mask_logits=thing(0, 2)[None],
                           class_logits=torch.zeros(1, 5)), [0, 1, 2])
+
+
+def test_empty_overlap_masks_link():
+    """Official quirk: IoU = (I + 1) / (U + 1) is 1 for two masks that are
+    both empty on the overlap frames, so a track that ended before the
+    overlap is continued by one that starts after it."""
+    vps = TarViSVPSAssembler(THINGS, stride=1, track_score_threshold=0.)
+    vps.reset(5, (0, 0), (H, W))
+    cls = torch.tensor([[0., -9., -9., 6., -9.]])
+    vps.add_clip(dict(mask_logits=thing(0, 2, 0, 1)[None], class_logits=cls,
+                      semantic_logits=semantic(0, 0, 0)), [0, 1, 2])
+    vps.add_clip(dict(mask_logits=thing(3, 5, 2, 3)[None], class_logits=cls,
+                      semantic_logits=semantic(0, 0, 0)), [2, 3, 4])
+    inst = [m[1] for m in vps.finalize_maps()]
+    assert inst[0][:, 0].eq(1).all() and inst[4][:, 3].eq(1).all()
+    assert [int(i.max()) for i in inst] == [1, 0, 0, 0, 1]
+
+
+def test_gt_logits_through_assembler_score_perfectly(toy_root):
+    """Toy KITTI-STEP ground truth turned into ideal clip logits (clips of
+    3 frames overlapping by 1), assembled and scored by STQMetric /
+    VPQMetric: the assembly keeps every thing's identity across clips."""
+    from mmvidseg.datasets import KITTISTEPDataset
+    from mmvidseg.datasets.toy.metainfo import KITTI_STEP_METAINFO
+    from mmvidseg.evaluation.metrics import STQMetric, VPQMetric
+    from mmvidseg.models.trackers import clip_frame_ids
+    pipeline = [
+        dict(type='TransformBroadcaster', transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadVideoPanopticAnnotations', with_panoptic=True)]),
+        dict(type='PackVideoPanopticInputs')]
+    ds = KITTISTEPDataset(
+        data_root=str(toy_root / 'kitti_step'), split='val', test_mode=True,
+        metainfo=dict(classes=KITTI_STEP_METAINFO['classes'],
+                      thing_ids=KITTI_STEP_METAINFO['thing_ids']),
+        pipeline=pipeline)
+    things = ds.metainfo['thing_ids']
+    num_classes = len(ds.metainfo['classes'])
+    stq, vpq = STQMetric(), VPQMetric(window_convention='vipseg')
+    stq.dataset_meta = vpq.dataset_meta = ds.metainfo
+    for i in range(len(ds)):
+        sample = ds[i]['data_samples']
+        frames = sample.video_data_samples
+        pan = torch.stack([f.gt_panoptic_seg.sem_seg[0] for f in frames])
+        label, inst = pan % 1000, pan // 1000  # (T, H, W)
+        keys = [k for k in torch.unique(pan).tolist() if k // 1000 > 0]
+        vps = TarViSVPSAssembler(things, stride=1)
+        vps.reset(len(frames), (0, 0), tuple(pan.shape[1:]))
+        for ids in clip_frame_ids(len(frames), 3, 1):
+            masks = torch.stack([pan[ids] == k for k in keys])  # (Q, T, h, w)
+            cls = torch.full((len(keys), 1 + num_classes), -9.)
+            cls[torch.arange(len(keys)),
+                1 + torch.tensor([k % 1000 for k in keys])] = 9.
+            sem = torch.nn.functional.one_hot(
+                label[ids], num_classes).permute(3, 0, 1, 2).float()
+            vps.add_clip(dict(mask_logits=torch.where(masks, 5., -5.),
+                              class_logits=cls, semantic_logits=sem), ids)
+        for frame, pred in zip(frames, vps.finalize()):
+            frame.set_field(pred, vps.output_field)
+        stq.process({}, [sample])
+        vpq.process({}, [sample])
+    assert stq.compute_metrics(stq.results) == dict(STQ=1.0, AQ=1.0, SQ=1.0)
+    assert vpq.compute_metrics(vpq.results)['VPQ_nframes4'] == \
+        pytest.approx(100.)
