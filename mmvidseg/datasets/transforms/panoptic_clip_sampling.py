@@ -14,8 +14,9 @@ class ReferenceFrameClipSample(VideoClipSample):
     Re-implements the frame sampling of ``PanopticSegDataset.__getitem__``
     (``Ali2500/TarViS: tarvis/data/panoptic_seg_dataset.py``; TarViS, CVPR
     2023): the reference frame is drawn among the frames with a thing
-    instance (frame info ``has_things``; ``None`` = unknown counts as
-    usable), the other ``num_frames - 1`` frames without replacement from
+    instance (frame info ``has_things``; without it, frames with a
+    non-ignored ``instances`` entry, as the YouTube-VIS datasets; all frames
+    when none qualifies), the other ``num_frames - 1`` frames without replacement from
     ``[ref - r, ref + r]`` minus the reference, ``r = round(sampling_factor
     * num_frames)``, then all are sorted. Official factors: KITTI-STEP 2,
     VIPSeg 5, YouTube-VIS / OVIS 7.5. With ``consecutive=True`` (official
@@ -58,8 +59,7 @@ class ReferenceFrameClipSample(VideoClipSample):
             inds = list(range(start, min(start + n, length)))
             return inds + [inds[-1]] * (n - len(inds))
         if key_frame_id is None:
-            usable = [t for t, f in enumerate(frames)
-                      if f.get('has_things') is not False]
+            usable = [t for t, f in enumerate(frames) if _has_targets(f)]
             ref = random.choice(usable or list(range(length)))
         else:
             ref = key_frame_id
@@ -87,3 +87,12 @@ class ReferenceFrameClipSample(VideoClipSample):
         return (f'{type(self).__name__}(num_frames={self.num_frames}, '
                 f'sampling_factor={self.sampling_factor}, '
                 f'consecutive={self.consecutive})')
+
+
+def _has_targets(frame: dict) -> bool:
+    """Whether a frame may be the reference frame of a clip."""
+    flag = frame.get('has_things')
+    if flag is not None:
+        return bool(flag)
+    return any(not i.get('ignore_flag', 0)
+               for i in frame.get('instances') or [])
