@@ -346,3 +346,24 @@ def test_official_train_pipelines_on_toy_frames(name, toy_root):
         for mask, label in zip(frame.gt_instances.masks.to_ndarray(),
                                frame.gt_instances.labels.tolist()):
             assert (sem[mask.astype(bool)] == label).all()
+
+
+def test_cityscapes_vps_inference_info_file(tmp_path):
+    """``im_all_info``-style file (30 frames per snippet, no annotations):
+    sparse_frames keeps the 6 annotated frames (5, 10, ..., 30) in order."""
+    images = [dict(id=vid * 10000 + f,
+                   file_name=f'{vid:04d}_{f:04d}_frankfurt_000000_'
+                   f'{f:06d}_newImg8bit.png', height=8, width=10)
+              for vid in (3, 1) for f in range(30, 0, -1)]
+    json.dump(dict(images=images), open(tmp_path / 'info.json', 'w'))
+    ds = CityscapesVPSDataset(data_root=str(tmp_path), ann_file='info.json',
+                              test_mode=True, serialize_data=False)
+    assert [v['video_name'] for v in ds.data_list] == ['0001', '0003']
+    frames = ds.data_list[0]['images']
+    assert [osp.basename(f['img_path'])[5:9] for f in frames] == [
+        '0005', '0010', '0015', '0020', '0025', '0030']
+    assert all(f['seg_map_path'] is None for f in frames)
+    dense = CityscapesVPSDataset(data_root=str(tmp_path),
+                                 ann_file='info.json', sparse_frames=False,
+                                 test_mode=True, serialize_data=False)
+    assert dense.data_list[0]['video_length'] == 30
