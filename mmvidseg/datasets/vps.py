@@ -18,7 +18,11 @@
       images/<video>/<frame>.jpg   panomasksRGB/<video>/<frame>.png
       panoptic_gt_VIPSeg_{train,val}.json  {videos, annotations, categories}
 
-One item per video (mmdet ``BaseVideoDataset``); each frame info holds
+One item per video (mmdet ``BaseVideoDataset``). ``video_id`` is the
+official video / sequence name (a ``str``: ``'0002'``, VIPSeg's YouTube-style
+names), so that the STQ / VPQ metrics write their submission files into the
+official folders (``<prefix>/0002/000000.png``, ``pan_pred/<video>/``).
+Each frame info holds
 ``img_path``, ``seg_map_path`` (None without ground truth),
 ``panoptic_format`` (``'kitti_step'`` / ``'coco_rgb'``), ``segments_info``
 (coco_rgb: ``[{id, label, iscrowd, instance_id}]``), ``num_classes``,
@@ -135,7 +139,7 @@ class VideoPanopticDataset(BaseVideoDataset):
         return dict(
             img_path=img_path, seg_map_path=seg_map_path,
             img_id=video_index * 100000 + frame_id, frame_id=frame_id,
-            video_id=video_index, video_name=video_name, height=height,
+            video_id=video_name, video_name=video_name, height=height,
             width=width, instances=[], panoptic_format=panoptic_format,
             segments_info=segments_info, num_classes=self.num_classes,
             thing_labels=self.thing_labels,
@@ -144,7 +148,7 @@ class VideoPanopticDataset(BaseVideoDataset):
 
     @staticmethod
     def _video(video_index: int, name: str, frames: List[dict]) -> dict:
-        return dict(video_id=video_index, video_name=name,
+        return dict(video_id=name, video_name=name,
                     video_length=len(frames), images=frames)
 
     def filter_data(self) -> List[dict]:

@@ -118,8 +118,8 @@ def test_gt_as_prediction_kitti_step(toy_root, tmp_path):
     for path, info in zip(paths, video['images']):
         gt = read_rgb_png(info['seg_map_path'])
         assert np.array_equal(read_rgb_png(path), gt)
-        stq_png = tmp_path / 'stq' / str(video['video_id']) / osp.basename(
-            path)
+        # STQMetric writes the official folder: <prefix>/<sequence>/
+        stq_png = tmp_path / 'stq' / video['video_name'] / osp.basename(path)
         assert np.array_equal(read_rgb_png(str(stq_png)), gt)
 
 
@@ -181,9 +181,10 @@ def assert_vipseg_windows_perfect(res: dict) -> None:
     assert np.isnan(res['VPQ_nframes6']) and np.isnan(res['VPQ_nframes8'])
 
 
-def test_vipseg_vpq_metric_gt_as_prediction(toy_root):
+def test_vipseg_vpq_metric_gt_as_prediction(toy_root, tmp_path):
     ds = vipseg(toy_root, pipeline=TEST_PIPELINE)
-    metric = VPQMetric(window_convention='vipseg')
+    metric = VPQMetric(window_convention='vipseg',
+                       outfile_prefix=str(tmp_path))
     metric.dataset_meta = ds.metainfo
     for i in range(len(ds)):
         sample = ds[i]['data_samples']
@@ -191,6 +192,13 @@ def test_vipseg_vpq_metric_gt_as_prediction(toy_root):
             frame.pred_panoptic_seg = frame.gt_panoptic_seg.clone()
         metric.process({}, [sample.to_dict()])
     assert_vipseg_windows_perfect(metric.compute_metrics(metric.results))
+    # the official layout: pan_pred/<video name>/<frame>.png + pred.json
+    video = ds.data_list[0]
+    assert (tmp_path / 'pan_pred' / video['video_name'] / osp.basename(
+        video['images'][0]['seg_map_path'])).is_file()
+    pred = json.load(open(tmp_path / 'pred.json'))['annotations']
+    assert [a['video_id'] for a in pred] == [v['video_name']
+                                             for v in ds.data_list]
 
 
 def test_vipseg_unknown_segment_id(toy_root, tmp_path):
