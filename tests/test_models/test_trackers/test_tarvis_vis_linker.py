@@ -240,3 +240,20 @@ def test_bad_input_shapes():
     with pytest.raises(ValueError, match='class_logits'):
         acc.add_clip(dict(mask_logits=torch.zeros(2, 3, H, W),
                           class_logits=torch.zeros(3, 4)), [0, 1, 2])
+
+
+def test_padded_quarter_resolution_to_kitti_size():
+    """KITTI-STEP frames (375 x 1242) are padded to 384 x 1280 (multiples of
+    64); logits at 1/4 (96 x 320) come back at 375 x 1242, un-padded."""
+    logits = torch.full((1, 2, 96, 320), -5.)
+    logits[0, :, 10:20, 100:150] = 5.  # rows 40-80, cols 400-600 at 1x
+    linker = TarViSVISLinker(max_tracks_per_video=1)
+    linker.reset(2, (1280 - 1242, 384 - 375), (375, 1242))
+    linker.add_clip(dict(mask_logits=logits, class_logits=cls_logits(0)),
+                    [0, 1])
+    mask = linker.finalize()[0].masks[0]
+    assert mask.shape == (375, 1242)
+    ys, xs = mask.nonzero(as_tuple=True)
+    # x4 then the padding is cut off (no rescaling): same coordinates
+    assert abs(ys.min().item() - 40) <= 2 and abs(ys.max().item() - 79) <= 2
+    assert abs(xs.min().item() - 400) <= 2 and abs(xs.max().item() - 599) <= 2
