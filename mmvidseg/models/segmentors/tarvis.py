@@ -166,16 +166,19 @@ class TarViS(BaseMOTModel):
 
     def decode(self, feats: List[Tensor], mask_features: Tensor,
                dataset_name: str) -> Dict[str, Tensor]:
-        """Run the decoder with the VIS / VPS query set."""
+        """Run the decoder with the VIS / VPS query set.
+
+        Returns:
+            dict: The decoder outputs plus ``groups``: mask logits
+            ``(L+1, B, Q_g, T, h, w)`` per query group.
+        """
         groups = list(QUERY_GROUPS_VIS)
         inits, embeds, sizes = self.embedding_container.query_set(
             groups, mask_features.shape[0], dataset_name)
         out = self.decoder(feats, mask_features, inits, embeds, groups,
                            sizes)
-        names = dict(zip(groups, sizes))
         masks = out['mask_logits'].split(sizes, 2)  # (L, B, Q_g, T, h, w)
         out['groups'] = dict(zip(groups, masks))
-        out['group_sizes'] = names
         return out
 
     # ----------------------------------------------------------------- loss
