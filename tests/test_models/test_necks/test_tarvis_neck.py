@@ -39,7 +39,8 @@ def tiny_neck(**kwargs) -> TarViSTemporalNeck:
         feat_channels=32,
         out_channels=16,
         encoder=encoder,
-        temporal_layer_cfg=dict(num_heads=4, feedforward_channels=64),
+        temporal_layer_cfg=kwargs.pop(
+            'temporal_layer_cfg', dict(num_heads=4, feedforward_channels=64)),
         positional_encoding=dict(num_feats=16, normalize=True),
         **kwargs)
     neck.init_weights()
@@ -232,3 +233,15 @@ def test_neck_keys_map_one_to_one():
     assert sum(p.numel() for p in neck.parameters()) == 10_775_232
     with pytest.raises(KeyError, match='tarvis_neck_keymap'):
         convert_neck_key('transformer.foo')
+
+
+def test_zero_dropouts_removed_others_kept():
+    neck = tiny_neck()
+    assert len(neck.removed_dropouts) == 2 * 3 + 2 * 3  # 3 per layer
+    assert not any(
+        isinstance(m, torch.nn.Dropout) for m in neck.modules())
+    kept = tiny_neck(temporal_layer_cfg=dict(
+        num_heads=4, feedforward_channels=64, dropout=0.1))
+    drops = [m for m in kept.modules() if isinstance(m, torch.nn.Dropout)]
+    assert len(drops) == 2 * 3 and all(d.p == 0.1 for d in drops)
+    assert sorted(kept.state_dict()) == sorted(neck.state_dict())
