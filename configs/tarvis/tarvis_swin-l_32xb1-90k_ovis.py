@@ -1,7 +1,9 @@
-# TarViS Swin-L (D2SwinTransformer, window 12 @ 384, 22k, drop path 0.3) on OVIS:
-# ./tarvis_r50_32xb1-90k_ovis.py with the Swin backbone of the released
-# swin-large_finetune checkpoint (converted with tools/model_converters/
-# tarvis_to_mmvidseg.py --backbone swin-large).
+# TarViS Swin-L (D2SwinTransformer, window 12 @ 384, 22k, drop
+# path 0.3) on OVIS:
+# ./tarvis_r50_32xb1-90k_ovis.py
+# with the Swin backbone of the released swin-large_finetune checkpoint
+# (converted with tools/model_converters/tarvis_to_mmvidseg.py --backbone
+# swin-large).
 _base_ = './tarvis_r50_32xb1-90k_ovis.py'
 
 depths = [2, 2, 18, 2]

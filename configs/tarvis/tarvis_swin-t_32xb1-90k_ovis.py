@@ -1,7 +1,9 @@
-# TarViS Swin-T (D2SwinTransformer, window 7 @ 224, drop path 0.3) on OVIS:
-# ./tarvis_r50_32xb1-90k_ovis.py with the Swin backbone of the released
-# swin-tiny_finetune checkpoint (converted with tools/model_converters/
-# tarvis_to_mmvidseg.py --backbone swin-tiny).
+# TarViS Swin-T (D2SwinTransformer, window 7 @ 224, drop path
+# 0.3) on OVIS:
+# ./tarvis_r50_32xb1-90k_ovis.py
+# with the Swin backbone of the released swin-tiny_finetune checkpoint
+# (converted with tools/model_converters/tarvis_to_mmvidseg.py --backbone
+# swin-tiny).
 _base_ = './tarvis_r50_32xb1-90k_ovis.py'
 
 depths = [2, 2, 6, 2]
