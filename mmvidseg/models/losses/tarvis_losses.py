@@ -11,15 +11,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.ops import point_sample
+from mmdet.models.utils import get_uncertain_point_coords_with_randomness
 from mmdet.utils import reduce_mean
 from torch import Tensor
 
 from mmvidseg.registry import MODELS
 from .tarvis_matcher import TarViSHungarianMatcher, sample_uncertain_points
-
-
-def _abs_uncertainty(logits: Tensor) -> Tensor:
-    return -logits.abs()
 
 
 def _top2_uncertainty(logits: Tensor) -> Tensor:
@@ -112,10 +109,10 @@ class TarViSInstanceLoss(nn.Module):
         src = src.flatten(0, 1)[:, None]  # (M*T, 1, h, w)
         tgt = tgt.flatten(0, 1)[:, None]  # (M*T, 1, H, W)
         with torch.no_grad():
-            coords = sample_uncertain_points(src, _abs_uncertainty,
-                                             self.num_points,
-                                             self.oversample_ratio,
-                                             self.importance_sample_ratio)
+            # mmdet's = detectron2's for one-channel logits (-|logit|)
+            coords = get_uncertain_point_coords_with_randomness(
+                src, None, self.num_points, self.oversample_ratio,
+                self.importance_sample_ratio)
             labels = point_sample(tgt, coords,
                                   align_corners=False).squeeze(1)
         logits = point_sample(src, coords, align_corners=False).squeeze(1)

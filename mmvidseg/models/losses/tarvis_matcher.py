@@ -16,9 +16,10 @@ def sample_uncertain_points(logits: Tensor, uncertainty: Callable[[Tensor],
     """PointRend importance sampling with a free uncertainty function.
 
     Same maths and random-number order as detectron2's
-    ``get_uncertain_point_coords_with_randomness`` (which mmdet's version
-    reproduces for class-agnostic masks; TarViS' semantic losses need other
-    uncertainty functions, hence this one).
+    ``get_uncertain_point_coords_with_randomness``. mmdet's version (used by
+    :class:`TarViSInstanceLoss`) fixes the uncertainty to ``-|logit|`` of
+    one class; TarViS' semantic losses rank points by the top-2 class-logit
+    gap (and push void pixels away), hence this one.
 
     Args:
         logits (Tensor): ``(N, C, H, W)``.
