@@ -8,6 +8,17 @@ builds them as mmdet's ``ResNet`` (``style='pytorch'``, ``norm_cfg=
 dict(type='StemSegFrozenBN', eps=1e-5)``) or mmdet's ``SwinTransformer``
 (``backbone.*``) and :class:`TarViSTemporalNeck` (``neck.*``); see
 :data:`BACKBONE_CONFIGS`.
+
+mmdet's modules reproduce the official ones, so TarViS needs no backbone
+class of its own: with random official-layout weights mapped through this
+file and the same input (eval mode, float32), detectron2's ResNet-50
+(FrozenBN eps 1e-5, stride in the 3x3) and mmdet's ``ResNet`` differ by at
+most 4e-5 on outputs of magnitude 36 (float rounding), and Mask2Former's
+``D2SwinTransformer`` and mmdet's ``SwinTransformer`` (Swin-T and Swin-L)
+agree exactly on res2 and within 4.1e-6 on res3..res5 (``PatchMerging``
+channel order changed by mmdet's ``swin_converter``). detectron2's
+``FrozenBatchNorm2d`` is mmvidseg's ``StemSegFrozenBN`` with ``eps=1e-5``
+(the same buffers and ``x * scale + shift`` formula).
 """
 import re
 from collections import OrderedDict

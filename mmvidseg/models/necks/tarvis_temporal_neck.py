@@ -343,8 +343,10 @@ class TarViSTemporalNeck(MSDeformAttnPixelDecoder):
             raise ValueError(f'TarViSTemporalNeck: the batch of frames '
                              f'({feats[0].shape[0]}) must be B * num_frames '
                              f'(num_frames={num_frames})')
+        grids = set()
         for i, k in enumerate(self.window_cells):
             h, w = feats[self.num_input_levels - 1 - i].shape[-2:]
+            grids.add((h // k, w // k))
             if h % k or w % k:
                 raise ValueError(
                     f'TarViSTemporalNeck: level {self.num_input_levels - 1 - i}'
@@ -352,6 +354,11 @@ class TarViSTemporalNeck(MSDeformAttnPixelDecoder):
                     f'{self.temporal_window_size}-pixel window; pad frames '
                     f'bottom/right to a multiple of '
                     f'{self.temporal_window_size} (pad_to_multiple)')
+        if len(grids) > 1:
+            raise ValueError(
+                f'TarViSTemporalNeck: the encoder levels give different '
+                f'window grids {sorted(grids)}; their sides must be the '
+                f'input size divided by the strides {self.strides}')
 
     def _embeddings(self, shapes: List[Tuple[int, int]], num_frames: int,
                     device: torch.device) -> Tuple[Tensor, Tensor, Tensor]:
@@ -412,15 +419,18 @@ class TarViSTemporalNeck(MSDeformAttnPixelDecoder):
         level_start_index = torch.cat((spatial_shapes.new_zeros(
             (1, )), spatial_shapes.prod(1).cumsum(0)[:-1]))
         sizes = [h * w for h, w in shapes]
+        dtype = self.level_encoding.weight.dtype
         for layer, temporal_layer in zip(self.encoder.layers,
                                          self.temporal_layers):
-            x = layer(
-                query=x,
-                query_pos=pos_2d,
-                key_padding_mask=None,
-                spatial_shapes=spatial_shapes,
-                level_start_index=level_start_index,
-                reference_points=ref)
+            # the official deformable layers run under autocast(False)
+            with torch.autocast(device.type, enabled=False):
+                x = layer(
+                    query=x.to(dtype),
+                    query_pos=pos_2d.to(dtype),
+                    key_padding_mask=None,
+                    spatial_shapes=spatial_shapes,
+                    level_start_index=level_start_index,
+                    reference_points=ref)
             maps = [
                 m.view(batch_size, num_frames, h, w, -1)
                 for m, (h, w) in zip(x.split(sizes, 1), shapes)

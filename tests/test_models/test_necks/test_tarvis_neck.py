@@ -245,3 +245,11 @@ def test_zero_dropouts_removed_others_kept():
     drops = [m for m in kept.modules() if isinstance(m, torch.nn.Dropout)]
     assert len(drops) == 2 * 3 and all(d.p == 0.1 for d in drops)
     assert sorted(kept.state_dict()) == sorted(neck.state_dict())
+
+
+def test_mismatched_level_sizes_raise():
+    neck = tiny_neck()
+    feats = feats_for(2, 128, 128)
+    feats[1] = feats[1][..., :8, :]  # 1/8 map 8 x 16 instead of 16 x 16
+    with pytest.raises(ValueError, match='window grids'):
+        neck(feats, num_frames=2)
