@@ -44,8 +44,9 @@ Measured on a shared 2-core CPU (load 6-9), float32, R50 channels, one
 forward+backward (``--official-root`` with a scratch copy of the official
 code). 2 clips x 3 frames of 128x192: mmvidseg 10.2 s / 717 MiB, reference
 12.2 s / 1353 MiB, official 13.9 s / 1388 MiB (1.36x faster, 0.52x memory
-vs official). 1 clip x 6 frames of 384x640: mmvidseg 221 s, official 284 s
-(1.28x). The 3x goal is out of reach on CPU: the dense layers (FFN 1024,
+vs official). 1 clip x 6 frames of 384x640: mmvidseg 221 s / 6385 MiB,
+official 284 s / 11492 MiB (1.28x faster, 0.56x memory; the in-process
+reference worker was killed for memory next to the parent). The 3x goal is out of reach on CPU: the dense layers (FFN 1024,
 projections, FPN convs), identical in both, take most of the time; the
 deformable sampling and the materialised attention matrices are what
 mmvidseg removes. Outputs agree to 3.7e-6.
