@@ -12,3 +12,5 @@ from .kitti_mots import KITTIMOTSDataset  # noqa: F401,E402
 from .stemseg_json import StemSegJSONDataset  # noqa: F401,E402
 from .pseudo_clip import ImagePseudoClipDataset  # noqa: F401,E402
 from .weighted_concat import WeightedConcatDataset  # noqa: F401,E402
+from .vps import (CityscapesVPSDataset, KITTISTEPDataset,  # noqa: F401,E402
+                  VIPSegDataset)

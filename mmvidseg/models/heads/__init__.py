@@ -4,3 +4,6 @@ from .tevit_roi_head import TeViTRoIHead  # noqa: F401
 from .stemseg_decoders import (StemSegEmbeddingHead,  # noqa: F401
                                StemSegSemsegHead, StemSegSeedinessHead)
 from .dynamic_mask_head import DynamicMaskHead  # noqa: F401
+from .tarvis_decoder import TarViSDecoder  # noqa: F401
+from .tarvis_embedding_container import TarViSEmbeddingContainer  # noqa: F401
+from .tarvis_object_encoder import TarViSObjectEncoder  # noqa: F401

@@ -1,11 +1,17 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""Tracking by association of per-clip outputs: STEm-Seg's embedding
-clustering and clip stitching (``stemseg_clustering``) and its whole-video
-inference (``stemseg_inference``)."""
+"""Association of per-clip outputs into video tracks: STEm-Seg's embedding
+clustering and clip stitching (``stemseg_clustering``) and whole-video
+inference (``stemseg_inference``); TarViS's clip linking
+(``tarvis_vis_linker``) and panoptic assembly (``tarvis_vps``)."""
 from .stemseg_clustering import TrackStitcher, sequential_clustering
 from .stemseg_inference import StemSegTestConfig, infer_video
+from .tarvis_vis_linker import (TarViSInstanceAccumulator, TarViSVISLinker,
+                                clip_frame_ids, resize_clip_logits)
+from .tarvis_vps import TarViSSemanticAccumulator, TarViSVPSAssembler
 
 __all__ = [
     'TrackStitcher', 'sequential_clustering', 'StemSegTestConfig',
-    'infer_video'
+    'infer_video', 'TarViSInstanceAccumulator', 'TarViSVISLinker',
+    'clip_frame_ids', 'resize_clip_logits', 'TarViSSemanticAccumulator',
+    'TarViSVPSAssembler'
 ]
