@@ -309,7 +309,8 @@ class MTTRVideoSwin(nn.Module):
         window_size = tuple(window_size)
         self.patch_embed = PatchEmbed3D(tuple(patch_size), in_channels,
                                         embed_dim, patch_norm)
-        dpr = torch.linspace(0, drop_path_rate, sum(dpr_depths)).tolist()
+        dpr = torch.linspace(
+            0, drop_path_rate, sum(dpr_depths), device='cpu').tolist()
         self.layers = nn.ModuleList()
         self.downsamples = nn.ModuleList()
         for i, depth in enumerate(depths):

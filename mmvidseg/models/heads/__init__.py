@@ -4,3 +4,4 @@ from .tevit_roi_head import TeViTRoIHead  # noqa: F401
 from .stemseg_decoders import (StemSegEmbeddingHead,  # noqa: F401
                                StemSegSemsegHead, StemSegSeedinessHead)
 from .dynamic_mask_head import DynamicMaskHead  # noqa: F401
+from .mttr_head import MTTRHead  # noqa: F401
