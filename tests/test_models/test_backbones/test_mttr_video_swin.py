@@ -10,8 +10,7 @@ from mmvidseg.models.backbones.mttr_video_swin import (
 from mmvidseg.registry import MODELS
 
 KEYS = osp.join(
-    osp.dirname(__file__), *(['..'] * 4),
-    '..', 'shared', 'reference', 'checkpoint_keys',
+    osp.dirname(__file__), '..', '..', 'data', 'checkpoint_keys',
     'mttr_refer_youtube_vos.txt')
 
 
