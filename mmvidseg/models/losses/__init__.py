@@ -1,3 +1,4 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 from .stemseg_losses import (StemSegEmbeddingLoss,  # noqa: F401
                              StemSegSemsegLoss)
+from .mttr_loss import MTTRCriterion  # noqa: F401
