@@ -1,3 +1,4 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 from .tevit import TeViT  # noqa: F401
 from .stemseg import STEmSeg  # noqa: F401
+from .mttr import MTTR  # noqa: F401
