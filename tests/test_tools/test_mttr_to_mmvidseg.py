@@ -13,6 +13,8 @@ import torch.nn as nn
 from mmvidseg.models.backbones import MTTRVideoSwin
 from mmvidseg.models.heads import MTTRHead
 
+pytest.importorskip('transformers')  # optional: MTTR text encoder
+
 ROOT = Path(__file__).parents[2]
 KEYS_FILE = ROOT / 'tests/data/checkpoint_keys/mttr_refer_youtube_vos.txt'
 _spec = importlib.util.spec_from_file_location(

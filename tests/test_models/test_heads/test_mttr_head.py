@@ -6,6 +6,8 @@ from mmvidseg.models.heads.mttr_head import MTTRHead, MTTRSpatialDecoder
 from mmvidseg.registry import MODELS
 from ..test_layers.test_mttr_transformer import tiny_text_encoder
 
+pytest.importorskip('transformers')  # optional: MTTR text encoder
+
 
 @pytest.fixture
 def head(tmp_path):

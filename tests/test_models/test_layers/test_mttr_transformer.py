@@ -6,6 +6,8 @@ from mmvidseg.models.layers.mttr_transformer import (
     FeatureResizer, MTTRMultimodalTransformer, MTTRTextEncoder,
     sine_position_embedding_2d)
 
+pytest.importorskip('transformers')  # optional: MTTR text encoder
+
 SENTENCES = ['a man riding a horse on the left',
              'the dog running in the park',
              'a red car parked near a tree',

@@ -7,6 +7,8 @@ from mmengine.structures import InstanceData
 from mmvidseg.registry import MODELS
 from ..test_layers.test_mttr_transformer import tiny_text_encoder
 
+pytest.importorskip('transformers')  # optional: MTTR text encoder
+
 
 def _model(tmp_path, **test_cfg):
     torch.manual_seed(0)
