@@ -288,6 +288,10 @@ class MTTRVideoSwin(nn.Module):
         dpr_depths (tuple[int]): Depths the linear drop-path schedule is
             spread over. Defaults to (2, 2, 6, 2) (Swin-T).
         patch_norm (bool): LayerNorm after patch embedding. Defaults to True.
+        pretrained (str, optional): a Video-Swin Kinetics-400 checkpoint
+            (``swin_tiny_patch244_window877_kinetics400_1k.pth``) loaded by
+            ``init_weights`` through :func:`convert_kinetics_video_swin`
+            (official training init). Defaults to None.
     """
 
     def __init__(self,
@@ -301,8 +305,10 @@ class MTTRVideoSwin(nn.Module):
                  qkv_bias: bool = True,
                  drop_path_rate: float = 0.1,
                  dpr_depths: Sequence[int] = (2, 2, 6, 2),
-                 patch_norm: bool = True) -> None:
+                 patch_norm: bool = True,
+                 pretrained: Optional[str] = None) -> None:
         super().__init__()
+        self.pretrained = pretrained
         if list(dpr_depths[:len(depths)]) != list(depths):
             raise ValueError(f'MTTRVideoSwin: dpr_depths {dpr_depths} must '
                              f'start with depths {depths}')
@@ -321,6 +327,24 @@ class MTTRVideoSwin(nn.Module):
             if i < len(depths) - 1:
                 self.downsamples.append(PatchMerging3D(dim))
         self.out_channels = [embed_dim * 2**i for i in range(len(depths))]
+
+    def init_weights(self) -> None:
+        """Load ``pretrained`` (K400 Video-Swin), if given."""
+        if self.pretrained is None:
+            return
+        ckpt = torch.load(self.pretrained, map_location='cpu',
+                          weights_only=False)
+        state_dict = ckpt.get('state_dict', ckpt)
+        result = self.load_state_dict(
+            convert_kinetics_video_swin(state_dict, len(self.layers)),
+            strict=False)
+        missing = [k for k in result.missing_keys
+                   if not k.endswith('relative_position_index')]
+        if missing or result.unexpected_keys:
+            raise KeyError(f'MTTRVideoSwin: {self.pretrained}: missing '
+                           f'{missing[:5]}, unexpected '
+                           f'{result.unexpected_keys[:5]}; expected a '
+                           'Video-Swin checkpoint of the same size')
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         """Args:

@@ -175,17 +175,29 @@ class MTTRTextEncoder(nn.Module):
             token ids).
         freeze (bool): no gradients to RoBERTa (official default). Dropout
             inside RoBERTa still follows ``train()`` as in the official code.
+        pretrained (str, optional): a local Hugging Face folder (e.g. a
+            downloaded ``roberta-base``) to load config and weights from
+            (``local_files_only``; the official ``from_pretrained``). Not
+            needed when a converted MTTR checkpoint is loaded afterwards.
     """
 
     def __init__(self,
                  roberta_config: Optional[dict] = None,
                  tokenizer: Union[str, dict, None] = None,
-                 freeze: bool = True) -> None:
+                 freeze: bool = True,
+                 pretrained: Optional[str] = None) -> None:
         super().__init__()
         from transformers import RobertaConfig, RobertaModel
-        config = RobertaConfig(**(roberta_config or ROBERTA_BASE_CONFIG))
-        self.model = RobertaModel(config, add_pooling_layer=False)
-        self.hidden_size = config.hidden_size
+        if pretrained is not None:
+            if roberta_config is not None:
+                raise ValueError('MTTRTextEncoder: give roberta_config or '
+                                 'pretrained (its config.json), not both')
+            self.model = RobertaModel.from_pretrained(
+                pretrained, add_pooling_layer=False, local_files_only=True)
+        else:
+            config = RobertaConfig(**(roberta_config or ROBERTA_BASE_CONFIG))
+            self.model = RobertaModel(config, add_pooling_layer=False)
+        self.hidden_size = self.model.config.hidden_size
         self.freeze = freeze
         if freeze:
             self.model.requires_grad_(False)

@@ -108,7 +108,7 @@ def test_registered_and_matches_checkpoint_keys():
         if 'relative_position_index' in k) + 4_896 + 370_944
 
 
-def test_convert_kinetics_video_swin():
+def test_convert_kinetics_video_swin(tmp_path):
     torch.manual_seed(0)
     model = _tiny()
     k400 = {}
@@ -133,3 +133,14 @@ def test_convert_kinetics_video_swin():
         k400['backbone.layers.1.downsample.norm.weight'])
     with pytest.raises(KeyError, match='patch_embed'):
         convert_kinetics_video_swin({'backbone.norm.weight': w})
+    # the same file through init_weights (relative_position_index optional)
+    k400 = {k: v for k, v in k400.items()
+            if not k.endswith('relative_position_index')}
+    torch.save(dict(state_dict=k400, meta={}), tmp_path / 'k400.pth')
+    fresh = _tiny(pretrained=str(tmp_path / 'k400.pth'))
+    fresh.init_weights()
+    torch.testing.assert_close(fresh.patch_embed.proj.weight, 3 * w)
+    del k400['backbone.layers.0.blocks.0.mlp.fc1.weight']
+    torch.save(dict(state_dict=k400), tmp_path / 'bad.pth')
+    with pytest.raises(KeyError, match='mlp.fc1.weight'):
+        _tiny(pretrained=str(tmp_path / 'bad.pth')).init_weights()

@@ -79,6 +79,22 @@ def test_tokenizer_pads_to_longest_and_frozen(tmp_path):
                                                                   'cpu')
 
 
+def test_pretrained_local_folder(tmp_path):
+    from transformers import RobertaConfig, RobertaModel
+    cfg = tiny_text_encoder(tmp_path)
+    torch.manual_seed(5)
+    ref = RobertaModel(RobertaConfig(**cfg['roberta_config']),
+                       add_pooling_layer=False)
+    ref.save_pretrained(tmp_path / 'roberta')
+    enc = MTTRTextEncoder(tokenizer=cfg['tokenizer'],
+                          pretrained=str(tmp_path / 'roberta'))
+    torch.testing.assert_close(enc.model.embeddings.word_embeddings.weight,
+                               ref.embeddings.word_embeddings.weight)
+    assert enc.hidden_size == 16 and enc.model.pooler is None
+    with pytest.raises(ValueError, match='not both'):
+        MTTRTextEncoder(**cfg, pretrained=str(tmp_path / 'roberta'))
+
+
 def test_forward_shapes_final_norm_and_grad(transformer):
     vid = torch.randn(2, 3, 32, 4, 5)  # (B, T, C, h, w)
     pad = torch.zeros(2, 3, 4, 5, dtype=torch.bool)
