@@ -85,3 +85,19 @@ def test_cli_and_errors(tmp_path, monkeypatch, capsys):
     torch.save({'optimizer_state_dict': {}, 'epoch': 1}, src)
     with pytest.raises(KeyError, match='model_state_dict'):
         converter.load_official(str(src))
+
+
+def test_base_config_builds_full_size_model():
+    from mmengine.config import Config
+
+    from mmvidseg.registry import MODELS
+    from mmvidseg.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(str(ROOT / 'configs/_base_/models/mttr_swin-t.py'))
+    cfg.model.head.transformer.text_encoder.tokenizer = None  # no files
+    with torch.device('meta'):
+        model = MODELS.build(cfg.model)
+    converted, _ = converter.convert_mttr(official_meta_state_dict())
+    ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert ours == {k: tuple(v.shape) for k, v in converted.items()}
+    assert model.test_cfg['mode'] == 'rvos'
