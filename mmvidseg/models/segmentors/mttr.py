@@ -17,9 +17,12 @@ Deliberate deviations and notes:
 
 * batch-major ``(N, T, C, H, W)`` in, per-frame data samples out (the
   official model is time-major);
-* all frames of a clip go to the heads (Ref-YouTube-VOS); the A2D
-  ``valid_indices`` selection (heads on the annotated centre frame only) is
-  not implemented yet;
+* the backbone sees every frame; the heads (and losses / predictions) see
+  only the frames whose metainfo ``is_annotated`` is True (default True:
+  all frames, Ref-YouTube-VOS). This is the official ``valid_indices``
+  (A2D / JHMDB: the annotated centre frame of a window); as there, the
+  selection must be the same for every clip of the batch. Frames left out
+  get empty predictions (N = 0);
 * ``test_cfg.mode='rvos'`` (Ref-YouTube-VOS post-processing): the query
   with the highest time-mean p(referred) is the prediction on every frame;
   ``mode='all'`` (A2D / JHMDB): all queries on every frame, scored by that
@@ -105,18 +108,48 @@ class MTTR(BaseMOTModel):
                 mask[i, j, :fh, :fw] = False
         return mask
 
-    def _forward(self, inputs: Tensor,
-                 data_samples: TrackSampleList) -> List[Dict[str, Tensor]]:
+    @staticmethod
+    def annotated_frames(data_samples: TrackSampleList) -> List[int]:
+        """Indices of the frames with metainfo ``is_annotated`` (default
+        True), identical for every clip (official ``valid_indices``)."""
+        frames = None
+        for i, sample in enumerate(data_samples):
+            idx = [j for j, f in enumerate(sample)
+                   if f.metainfo.get('is_annotated', True)]
+            if frames is not None and idx != frames:
+                raise ValueError(
+                    f'MTTR: clip {i} has annotated frames {idx}, clip 0 has '
+                    f'{frames}; the heads need one selection per batch '
+                    '(official valid_indices): batch clips alike')
+            frames = idx
+        if not frames:
+            raise ValueError('MTTR: no frame has is_annotated=True')
+        return frames
+
+    def _forward(self, inputs: Tensor, data_samples: TrackSampleList,
+                 frames: Optional[List[int]] = None
+                 ) -> List[Dict[str, Tensor]]:
+        """Head outputs on ``frames`` (default: the annotated ones)."""
+        if frames is None:
+            frames = self.annotated_frames(data_samples)
         feats = self.backbone(inputs)
         pad = self._pad_mask(data_samples, inputs.shape, inputs.device)
+        if len(frames) != inputs.shape[1]:
+            keep = torch.as_tensor(frames, device=inputs.device)
+            feats = [f.index_select(1, keep) for f in feats]
+            pad = pad.index_select(1, keep)
         texts = [self._text(s, i) for i, s in enumerate(data_samples)]
         return self.head(feats, pad, texts)
 
     def _clip_targets(self, sample: TrackDataSample, index: int, height: int,
-                      width: int, device: torch.device
+                      width: int, device: torch.device,
+                      keep: Optional[List[int]] = None
                       ) -> Tuple[Tensor, int, Tensor]:
-        """(T, K, H, W) masks, referred index, (T,) visibility."""
+        """(T', K, H, W) masks, referred index, (T',) visibility over the
+        frames ``keep`` (default all)."""
         frames = list(sample)
+        if keep is not None:
+            frames = [frames[j] for j in keep]
         ref_id = frames[0].metainfo.get('referred_instance_id')
         if ref_id is None:
             raise KeyError(f'MTTR: clip {index} has no metainfo '
@@ -142,11 +175,13 @@ class MTTR(BaseMOTModel):
 
     def loss(self, inputs: Tensor, data_samples: TrackSampleList,
              **kwargs) -> Dict[str, Tensor]:
-        """Losses of a batch of (N, T, C, H, W) clips (all frames used)."""
-        outs = self._forward(inputs, data_samples)
+        """Losses of a batch of (N, T, C, H, W) clips on the annotated
+        frames."""
+        keep = self.annotated_frames(data_samples)
+        outs = self._forward(inputs, data_samples, keep)
         h, w = inputs.shape[-2:]
         targets = [
-            self._clip_targets(s, i, h, w, inputs.device)
+            self._clip_targets(s, i, h, w, inputs.device, keep)
             for i, s in enumerate(data_samples)
         ]
         masks, referred, visible = zip(*targets)
@@ -158,9 +193,10 @@ class MTTR(BaseMOTModel):
         """Per frame ``pred_track_instances`` (``masks`` (K, H, W) bool at
         ``ori_shape`` (``img_shape`` if not ``rescale``), ``scores``,
         ``labels`` (0), ``instances_id`` (query index)); K = 1 in 'rvos'
-        mode, all queries in 'all' mode."""
-        out = self._forward(inputs, data_samples)[-1]
-        prob = out['pred_is_referred'].softmax(-1)[..., 0]  # (N, T, Q)
+        mode, all queries in 'all' mode; frames not annotated get K = 0."""
+        keep = self.annotated_frames(data_samples)
+        out = self._forward(inputs, data_samples, keep)[-1]
+        prob = out['pred_is_referred'].softmax(-1)[..., 0]  # (N, T', Q)
         h, w = inputs.shape[-2:]
         results = []
         for i, sample in enumerate(data_samples):
@@ -169,25 +205,33 @@ class MTTR(BaseMOTModel):
                 traj = prob[i].mean(0)  # (Q,)
                 query = traj.argmax()
                 queries = query.view(1)
-                scores = traj[queries].expand(len(frames), 1)  # (T, 1)
+                scores = traj[queries].expand(len(keep), 1)  # (T', 1)
             else:
                 queries = torch.arange(prob.shape[-1], device=prob.device)
-                scores = prob[i]  # (T, Q)
-            logits = out['pred_masks'][i][:, queries]  # (T, K, h, w)
+                scores = prob[i]  # (T', Q)
+            logits = out['pred_masks'][i][:, queries]  # (T', K, h, w)
             logits = F.interpolate(logits, size=(h, w), mode='bilinear',
                                    align_corners=False)
             binary = logits.sigmoid() > self.test_cfg['mask_thr']
-            for t, frame in enumerate(frames):
+            for j, frame in enumerate(frames):
                 fh, fw = frame.metainfo.get('img_shape', (h, w))[:2]
-                size = frame.metainfo.get('ori_shape', (fh, fw))[:2] \
-                    if rescale else (fh, fw)
-                m = binary[t, :, :fh, :fw].float().unsqueeze(1)
-                m = F.interpolate(m, size=tuple(size), mode='nearest')
+                size = tuple(frame.metainfo.get('ori_shape', (fh, fw))[:2]
+                             if rescale else (fh, fw))
                 inst = InstanceData()
-                inst.masks = m[:, 0].bool()
-                inst.scores = scores[t]
-                inst.labels = torch.zeros_like(queries)
-                inst.instances_id = queries.clone()
+                if j in keep:
+                    t = keep.index(j)
+                    m = binary[t, :, :fh, :fw].float().unsqueeze(1)
+                    m = F.interpolate(m, size=size, mode='nearest')
+                    inst.masks = m[:, 0].bool()
+                    inst.scores = scores[t]
+                    inst.labels = torch.zeros_like(queries)
+                    inst.instances_id = queries.clone()
+                else:
+                    inst.masks = torch.zeros((0, *size), dtype=torch.bool,
+                                             device=inputs.device)
+                    inst.scores = queries.new_zeros(0, dtype=torch.float)
+                    inst.labels = queries.new_zeros(0)
+                    inst.instances_id = queries.new_zeros(0)
                 frame.pred_track_instances = inst
             result = TrackDataSample()
             result.video_data_samples = frames

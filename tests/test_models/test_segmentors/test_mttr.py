@@ -94,3 +94,33 @@ def test_predict(tmp_path, mode, k):
         s[0].set_metainfo(dict(text=None))
         del s[0].text
         model.predict(inputs[:, :1], [s])
+
+
+def test_annotated_frames_only(tmp_path):
+    """A2D: the backbone sees the window, the heads the annotated frame."""
+    model = _model(tmp_path, mode='all').eval()
+    inputs = torch.randn(1, 3, 3, 32, 32)
+    sample = _sample(3, 'a dog', with_gt=False)
+    for j, f in enumerate(sample):
+        f.set_metainfo(dict(is_annotated=j == 1))
+    assert model.annotated_frames([sample]) == [1]
+    with torch.no_grad():
+        out = model.predict(inputs, [sample])
+        every = model._forward(inputs, [sample], [0, 1, 2])[-1]
+        centre = model._forward(inputs, [sample])[-1]
+    assert centre['pred_masks'].shape[1] == 1
+    torch.testing.assert_close(centre['pred_masks'][:, 0],
+                               every['pred_masks'][:, 1])
+    sizes = [len(f.pred_track_instances) for f in out[0]]
+    assert sizes == [0, 4, 0]
+    assert out[0][0].pred_track_instances.masks.shape == (0, 64, 48)
+    # training: targets from the annotated frame only
+    model.train()
+    train = _sample(3, 'a dog')
+    for j, f in enumerate(train):
+        f.set_metainfo(dict(is_annotated=j == 0))
+    losses = model.loss(inputs, [train])
+    assert torch.isfinite(sum(losses.values()))
+    other = _sample(3, 'a cat')
+    with pytest.raises(ValueError, match='annotated frames'):
+        model.annotated_frames([train, other])
