@@ -7,3 +7,4 @@ from .dynamic_mask_head import DynamicMaskHead  # noqa: F401
 from .tarvis_decoder import TarViSDecoder  # noqa: F401
 from .tarvis_embedding_container import TarViSEmbeddingContainer  # noqa: F401
 from .tarvis_object_encoder import TarViSObjectEncoder  # noqa: F401
+from .mttr_head import MTTRHead  # noqa: F401

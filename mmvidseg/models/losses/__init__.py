@@ -2,3 +2,4 @@
 from .stemseg_losses import (StemSegEmbeddingLoss,  # noqa: F401
                              StemSegSemsegLoss)
 from .tarvis_losses import TarViSInstanceLoss, TarViSSemanticLoss  # noqa: F401
+from .mttr_loss import MTTRCriterion  # noqa: F401

@@ -1,0 +1,239 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+"""MTTR segmentor (referring video object segmentation).
+
+Re-implements ``MTTR`` of ``mttr2021/MTTR: models/mttr.py`` with
+``SetCriterion`` (``models/criterion.py``) and the post-processing of
+``models/postprocessing.py`` (Botach et al., "End-to-End Referring Video
+Object Segmentation with Multimodal Transformers", CVPR 2022).
+
+Data convention (read from the first frame's metainfo of each
+``TrackDataSample``): ``text`` (the referring expression, one per clip, as
+mmdet's grounding models) and, in training, ``referred_instance_id`` (an
+``instances_ids`` value of ``gt_instances``); every annotated instance of the
+clip is a target sequence (absent frames are empty masks) and the referred
+one is "visible" in the frames where its id appears.
+
+Deliberate deviations and notes:
+
+* batch-major ``(N, T, C, H, W)`` in, per-frame data samples out (the
+  official model is time-major);
+* the backbone sees every frame; the heads (and losses / predictions) see
+  only the frames whose metainfo ``is_annotated`` is True (default True:
+  all frames, Ref-YouTube-VOS). This is the official ``valid_indices``
+  (A2D / JHMDB: the annotated centre frame of a window); as there, the
+  selection must be the same for every clip of the batch. Frames left out
+  get empty predictions (N = 0);
+* ``test_cfg.mode='rvos'`` (Ref-YouTube-VOS post-processing): the query
+  with the highest time-mean p(referred) is the prediction on every frame;
+  ``mode='all'`` (A2D / JHMDB): all queries on every frame, scored by that
+  frame's p(referred). Masks: bilinear to the padded input, sigmoid > 0.5,
+  crop to ``img_shape``, nearest to ``ori_shape``.
+"""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmdet.models.mot import BaseMOTModel
+from mmdet.structures import TrackDataSample, TrackSampleList
+from mmdet.structures.mask import BitmapMasks
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmvidseg.registry import MODELS
+
+
+def _padded_masks(masks, height: int, width: int,
+                  device: torch.device) -> Tensor:
+    """BitmapMasks / tensor (n, h, w) -> (n, height, width) bool."""
+    if isinstance(masks, BitmapMasks):
+        masks = torch.from_numpy(masks.masks)
+    masks = torch.as_tensor(masks, device=device).bool()
+    out = masks.new_zeros((masks.shape[0], height, width))
+    h, w = min(height, masks.shape[1]), min(width, masks.shape[2])
+    out[:, :h, :w] = masks[:, :h, :w]
+    return out
+
+
+@MODELS.register_module()
+class MTTR(BaseMOTModel):
+    """MTTR: Video Swin backbone + :class:`MTTRHead` + :class:`MTTRCriterion`.
+
+    Args:
+        backbone (dict): :class:`MTTRVideoSwin`.
+        head (dict): :class:`MTTRHead`.
+        criterion (dict): :class:`MTTRCriterion`.
+        test_cfg (dict, optional): ``mode`` ('rvos' or 'all'), ``mask_thr``
+            (0.5).
+        data_preprocessor (dict, optional): video data preprocessor.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 head: dict,
+                 criterion: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.head = MODELS.build(head)
+        self.criterion = MODELS.build(criterion or dict(type='MTTRCriterion'))
+        self.test_cfg = dict(mode='rvos', mask_thr=0.5)
+        self.test_cfg.update(test_cfg or {})
+        if self.test_cfg['mode'] not in ('rvos', 'all'):
+            raise ValueError(f"MTTR: test_cfg.mode must be 'rvos' or 'all', "
+                             f"got {self.test_cfg['mode']!r}")
+
+    @staticmethod
+    def _text(sample: TrackDataSample, index: int) -> str:
+        meta = sample[0].metainfo
+        if 'text' not in meta:
+            raise KeyError(f'MTTR: clip {index} (video '
+                           f"{meta.get('video_id', '?')}) has no metainfo "
+                           "'text'; the dataset must put the referring "
+                           'expression in every frame\'s metainfo')
+        return meta['text']
+
+    @staticmethod
+    def _pad_mask(samples: TrackSampleList, shape: Tuple[int, ...],
+                  device: torch.device) -> Tensor:
+        """(N, T, H, W) bool, True outside each frame's ``img_shape``."""
+        n, t, _, h, w = shape
+        mask = torch.ones((n, t, h, w), dtype=torch.bool, device=device)
+        for i, sample in enumerate(samples):
+            for j, frame in enumerate(sample):
+                fh, fw = frame.metainfo.get('img_shape', (h, w))[:2]
+                mask[i, j, :fh, :fw] = False
+        return mask
+
+    @staticmethod
+    def annotated_frames(data_samples: TrackSampleList) -> List[int]:
+        """Indices of the frames with metainfo ``is_annotated`` (default
+        True), identical for every clip (official ``valid_indices``)."""
+        frames = None
+        for i, sample in enumerate(data_samples):
+            idx = [j for j, f in enumerate(sample)
+                   if f.metainfo.get('is_annotated', True)]
+            if frames is not None and idx != frames:
+                raise ValueError(
+                    f'MTTR: clip {i} has annotated frames {idx}, clip 0 has '
+                    f'{frames}; the heads need one selection per batch '
+                    '(official valid_indices): batch clips alike')
+            frames = idx
+        if not frames:
+            raise ValueError('MTTR: no frame has is_annotated=True')
+        return frames
+
+    def _forward(self, inputs: Tensor, data_samples: TrackSampleList,
+                 frames: Optional[List[int]] = None
+                 ) -> List[Dict[str, Tensor]]:
+        """Head outputs on ``frames`` (default: the annotated ones)."""
+        if frames is None:
+            frames = self.annotated_frames(data_samples)
+        feats = self.backbone(inputs)
+        pad = self._pad_mask(data_samples, inputs.shape, inputs.device)
+        if len(frames) != inputs.shape[1]:
+            keep = torch.as_tensor(frames, device=inputs.device)
+            feats = [f.index_select(1, keep) for f in feats]
+            pad = pad.index_select(1, keep)
+        texts = [self._text(s, i) for i, s in enumerate(data_samples)]
+        return self.head(feats, pad, texts)
+
+    def _clip_targets(self, sample: TrackDataSample, index: int, height: int,
+                      width: int, device: torch.device,
+                      keep: Optional[List[int]] = None
+                      ) -> Tuple[Tensor, int, Tensor]:
+        """(T', K, H, W) masks, referred index, (T',) visibility over the
+        frames ``keep`` (default all)."""
+        frames = list(sample)
+        if keep is not None:
+            frames = [frames[j] for j in keep]
+        ref_id = frames[0].metainfo.get('referred_instance_id')
+        if ref_id is None:
+            raise KeyError(f'MTTR: clip {index} has no metainfo '
+                           "'referred_instance_id' (an instances_ids value "
+                           'of gt_instances)')
+        ids: List[int] = []
+        for f in frames:
+            for i in f.gt_instances.instances_ids.tolist():
+                if i not in ids:
+                    ids.append(i)
+        if ref_id not in ids:
+            raise ValueError(f'MTTR: clip {index}: referred instance '
+                             f'{ref_id} appears in no frame (ids {ids})')
+        masks = torch.zeros((len(frames), len(ids), height, width),
+                            device=device)
+        visible = torch.zeros(len(frames), dtype=torch.bool, device=device)
+        for t, f in enumerate(frames):
+            m = _padded_masks(f.gt_instances.masks, height, width, device)
+            for k, i in enumerate(f.gt_instances.instances_ids.tolist()):
+                masks[t, ids.index(i)] = m[k].float()
+                visible[t] |= i == ref_id
+        return masks, ids.index(ref_id), visible
+
+    def loss(self, inputs: Tensor, data_samples: TrackSampleList,
+             **kwargs) -> Dict[str, Tensor]:
+        """Losses of a batch of (N, T, C, H, W) clips on the annotated
+        frames."""
+        keep = self.annotated_frames(data_samples)
+        outs = self._forward(inputs, data_samples, keep)
+        h, w = inputs.shape[-2:]
+        targets = [
+            self._clip_targets(s, i, h, w, inputs.device, keep)
+            for i, s in enumerate(data_samples)
+        ]
+        masks, referred, visible = zip(*targets)
+        return self.criterion(outs, list(masks), list(referred),
+                              list(visible))
+
+    def predict(self, inputs: Tensor, data_samples: TrackSampleList,
+                rescale: bool = True, **kwargs) -> TrackSampleList:
+        """Per frame ``pred_track_instances`` (``masks`` (K, H, W) bool at
+        ``ori_shape`` (``img_shape`` if not ``rescale``), ``scores``,
+        ``labels`` (0), ``instances_id`` (query index)); K = 1 in 'rvos'
+        mode, all queries in 'all' mode; frames not annotated get K = 0."""
+        keep = self.annotated_frames(data_samples)
+        out = self._forward(inputs, data_samples, keep)[-1]
+        prob = out['pred_is_referred'].softmax(-1)[..., 0]  # (N, T', Q)
+        h, w = inputs.shape[-2:]
+        results = []
+        for i, sample in enumerate(data_samples):
+            frames = list(sample)
+            if self.test_cfg['mode'] == 'rvos':
+                traj = prob[i].mean(0)  # (Q,)
+                query = traj.argmax()
+                queries = query.view(1)
+                scores = traj[queries].expand(len(keep), 1)  # (T', 1)
+            else:
+                queries = torch.arange(prob.shape[-1], device=prob.device)
+                scores = prob[i]  # (T', Q)
+            logits = out['pred_masks'][i][:, queries]  # (T', K, h, w)
+            logits = F.interpolate(logits, size=(h, w), mode='bilinear',
+                                   align_corners=False)
+            binary = logits.sigmoid() > self.test_cfg['mask_thr']
+            for j, frame in enumerate(frames):
+                fh, fw = frame.metainfo.get('img_shape', (h, w))[:2]
+                size = tuple(frame.metainfo.get('ori_shape', (fh, fw))[:2]
+                             if rescale else (fh, fw))
+                inst = InstanceData()
+                if j in keep:
+                    t = keep.index(j)
+                    m = binary[t, :, :fh, :fw].float().unsqueeze(1)
+                    m = F.interpolate(m, size=size, mode='nearest')
+                    inst.masks = m[:, 0].bool()
+                    inst.scores = scores[t]
+                    inst.labels = torch.zeros_like(queries)
+                    inst.instances_id = queries.clone()
+                else:
+                    inst.masks = torch.zeros((0, *size), dtype=torch.bool,
+                                             device=inputs.device)
+                    inst.scores = queries.new_zeros(0, dtype=torch.float)
+                    inst.labels = queries.new_zeros(0)
+                    inst.instances_id = queries.new_zeros(0)
+                frame.pred_track_instances = inst
+            result = TrackDataSample()
+            result.video_data_samples = frames
+            results.append(result)
+        return results
