@@ -2,7 +2,7 @@
 """Video Swin-T as MTTR uses it: per-frame features, three stages."""
 from functools import reduce
 from operator import mul
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn

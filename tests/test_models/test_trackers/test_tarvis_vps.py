@@ -156,7 +156,7 @@ def test_gt_logits_through_assembler_score_perfectly(toy_root):
         sample = ds[i]['data_samples']
         frames = sample.video_data_samples
         pan = torch.stack([f.gt_panoptic_seg.sem_seg[0] for f in frames])
-        label, inst = pan % 1000, pan // 1000  # (T, H, W)
+        label = pan % 1000  # (T, H, W)
         keys = [k for k in torch.unique(pan).tolist() if k // 1000 > 0]
         vps = TarViSVPSAssembler(things, stride=1)
         vps.reset(len(frames), (0, 0), tuple(pan.shape[1:]))
