@@ -10,15 +10,15 @@ dataset_name = 'TOY_KITTI_STEP'
 model = dict(
     dataset_name=dataset_name,
     task='vps',
-    # one semantic block: the 6 toy KITTI-STEP classes (not the toy YTVIS 3)
-    embedding_container=dict(num_classes=dict(_delete_=True, **{
-        dataset_name: 6})),
+    embedding_container=dict(
+        num_classes=dict(
+            _delete_=True,  # one block: the 6 toy KITTI-STEP classes only
+            **{dataset_name: 6})),
     test_cfg=dict(
         clip_length=6,
         overlap=3,
-        # replaces the VIS linker of the base config
         linker=dict(
-            _delete_=True,
+            _delete_=True,  # the VPS assembler replaces the VIS linker
             type='TarViSVPSAssembler',
             thing_classes=[3, 4, 5],  # square, circle, triangle
             max_tracks_per_clip=1000,
@@ -26,7 +26,7 @@ model = dict(
             video_score_threshold=0.5)))
 
 # the toy KITTI-STEP data of configs/_base_/datasets/toy_kitti_step.py
-# replaces the toy YouTube-VIS data of the base config (_delete_: the two
+# replaces the toy YouTube-VIS data of the base config (dropped whole: the two
 # datasets take different arguments)
 data_root = 'data/toy/kitti_step/'
 toy_metainfo = dict(
@@ -54,7 +54,7 @@ test_pipeline = [
     dict(type='PackVideoPanopticInputs', meta_keys=('video_name', ))
 ]
 train_dataloader = dict(
-    _delete_=True,
+    _delete_=True,  # KITTI-STEP data, not the toy YouTube-VIS dataset
     batch_size=4,
     num_workers=0,
     persistent_workers=False,
@@ -66,7 +66,7 @@ train_dataloader = dict(
         metainfo=toy_metainfo,
         pipeline=train_pipeline))
 val_dataloader = dict(
-    _delete_=True,
+    _delete_=True,  # KITTI-STEP data, not the toy YouTube-VIS dataset
     batch_size=1,
     num_workers=0,
     persistent_workers=False,
@@ -81,7 +81,7 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(
-    _delete_=True,
+    _delete_=True,  # STQ instead of YouTube-VIS AP
     type='STQMetric',
     outfile_prefix='./work_dirs/tarvis_toy_kitti_step_results')
 test_evaluator = val_evaluator

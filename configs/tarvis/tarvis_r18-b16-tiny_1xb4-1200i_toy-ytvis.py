@@ -4,10 +4,11 @@
 # x 2 frames) as the Mask2Former toy baseline of the main job
 # (configs/mask2former_vis/mask2former_r18-b16-tiny_1xb4-2500i_toy-ytvis.py),
 # 1200 iterations to fit a ~12-minute CPU budget; lr 1e-3 (official 1e-4 for
-# the pretrained models). Results:
-# configs/tarvis/README.md.
+# the pretrained models). Results: configs/tarvis/README.md. States only
+# what differs from the full model (../_base_/models/tarvis_r50.py).
 _base_ = [
-    '../_base_/datasets/toy_youtube_vis.py', '../_base_/default_runtime.py'
+    '../_base_/models/tarvis_r50.py', '../_base_/datasets/toy_youtube_vis.py',
+    '../_base_/default_runtime.py'
 ]
 
 dataset_name = 'TOY_YTVIS'
@@ -31,7 +32,10 @@ model = dict(
         num_stages=4,
         out_indices=(0, 1, 2, 3),
         frozen_stages=-1,
-        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_cfg=dict(
+            _delete_=True,  # trainable BN, not the full model's frozen BN
+            type='BN',
+            requires_grad=True),
         norm_eval=False,
         style='pytorch',
         init_cfg=None),
@@ -66,9 +70,12 @@ model = dict(
         # cells at 1/32 / 1/16 / 1/8; official 64), so 96 x 96 frames need
         # no padding to 128 x 128 (1.4x the CPU)
         temporal_window_size=32),
+    object_encoder=None,  # no VOS / PET in this toy
     embedding_container=dict(
         type='TarViSEmbeddingContainer',
-        num_classes={dataset_name: num_classes},
+        num_classes=dict(
+            _delete_=True,  # one toy block, not the released 5-dataset table
+            **{dataset_name: num_classes}),
         num_instance_queries=10,
         num_background_queries=1,
         embed_dims=feat),
