@@ -35,23 +35,11 @@ import torch
 import torch.nn.functional as F
 from mmdet.models.mot import BaseMOTModel
 from mmdet.structures import TrackDataSample, TrackSampleList
-from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmvidseg.registry import MODELS
-
-
-def _padded_masks(masks, height: int, width: int,
-                  device: torch.device) -> Tensor:
-    """BitmapMasks / tensor (n, h, w) -> (n, height, width) bool."""
-    if isinstance(masks, BitmapMasks):
-        masks = torch.from_numpy(masks.masks)
-    masks = torch.as_tensor(masks, device=device).bool()
-    out = masks.new_zeros((masks.shape[0], height, width))
-    h, w = min(height, masks.shape[1]), min(width, masks.shape[2])
-    out[:, :h, :w] = masks[:, :h, :w]
-    return out
+from mmvidseg.structures.mask_tensors import padded_mask_tensor
 
 
 @MODELS.register_module()
@@ -167,7 +155,7 @@ class MTTR(BaseMOTModel):
                             device=device)
         visible = torch.zeros(len(frames), dtype=torch.bool, device=device)
         for t, f in enumerate(frames):
-            m = _padded_masks(f.gt_instances.masks, height, width, device)
+            m = padded_mask_tensor(f.gt_instances.masks, height, width, device)
             for k, i in enumerate(f.gt_instances.instances_ids.tolist()):
                 masks[t, ids.index(i)] = m[k].float()
                 visible[t] |= i == ref_id

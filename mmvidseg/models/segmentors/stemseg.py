@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from mmdet.models.mot import BaseMOTModel
 from mmdet.structures import TrackDataSample, TrackSampleList
-from mmdet.structures.mask import BitmapMasks, mask2bbox
+from mmdet.structures.mask import mask2bbox
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -42,6 +42,7 @@ from mmvidseg.models.losses.stemseg_losses import instance_masks_to_semseg
 from mmvidseg.models.trackers.stemseg_inference import (StemSegTestConfig,
                                                         infer_video)
 from mmvidseg.registry import MODELS
+from mmvidseg.structures.mask_tensors import padded_mask_tensor
 
 
 MIN_INPUT_SIZE = 96
@@ -169,18 +170,6 @@ class STEmSeg(BaseMOTModel):
         return emb, sem
 
     # ------------------------------------------------------------ training
-    @staticmethod
-    def _to_tensor_masks(masks, height: int, width: int,
-                         device: torch.device) -> Tensor:
-        """BitmapMasks / tensor (n, h, w) -> padded (n, height, width) bool."""
-        if isinstance(masks, BitmapMasks):
-            masks = torch.from_numpy(masks.masks)
-        masks = torch.as_tensor(masks, device=device).bool()
-        out = masks.new_zeros((masks.shape[0], height, width))
-        h, w = min(height, masks.shape[1]), min(width, masks.shape[2])
-        out[:, :h, :w] = masks[:, :h, :w]
-        return out
-
     def _clip_targets(self, sample: TrackDataSample, height: int, width: int,
                       device: torch.device
                       ) -> Tuple[Tensor, Tensor, Tensor]:
@@ -199,13 +188,13 @@ class STEmSeg(BaseMOTModel):
         ignore = torch.zeros((len(frames), height, width), dtype=torch.bool,
                              device=device)
         for t, f in enumerate(frames):
-            m = self._to_tensor_masks(f.gt_instances.masks, height, width,
+            m = padded_mask_tensor(f.gt_instances.masks, height, width,
                                       device)
             for k, i in enumerate(f.gt_instances.instances_ids.tolist()):
                 masks[ids.index(i), t] |= m[k]
             ign = f.get('ignored_instances', None)
             if ign is not None and 'masks' in ign and len(ign) > 0:
-                ignore[t] = self._to_tensor_masks(ign.masks, height, width,
+                ignore[t] = padded_mask_tensor(ign.masks, height, width,
                                                   device).any(0)
         lab = torch.tensor([labels[i] for i in ids], dtype=torch.long,
                            device=device)

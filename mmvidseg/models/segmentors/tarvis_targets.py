@@ -6,20 +6,7 @@ import torch
 from mmdet.structures import TrackSampleList
 from torch import Tensor
 
-
-def _frame_masks(masks, shape: Sequence[int], device) -> Tensor:
-    """``BitmapMasks`` / tensor ``(n, h, w)`` -> bool ``(n, H, W)``,
-    zero-padded bottom/right to ``shape``."""
-    if hasattr(masks, 'to_tensor'):
-        masks = masks.to_tensor(dtype=torch.bool, device=device)
-    masks = masks.to(device=device, dtype=torch.bool)
-    h, w = masks.shape[-2:]
-    if h > shape[0] or w > shape[1]:
-        raise ValueError(f'GT masks of size {h}x{w} exceed the padded input '
-                         f'{shape[0]}x{shape[1]}')
-    out = masks.new_zeros((masks.shape[0], shape[0], shape[1]))
-    out[:, :h, :w] = masks
-    return out
+from mmvidseg.structures.mask_tensors import padded_mask_tensor
 
 
 def clip_targets(data_samples: TrackSampleList, num_frames: int,
@@ -68,7 +55,8 @@ def clip_targets(data_samples: TrackSampleList, num_frames: int,
             if len(gt) == 0:
                 continue
             rows = torch.searchsorted(ids, gt.instances_ids.to(device).long())
-            masks[rows, t] = _frame_masks(gt.masks, shape, device)
+            masks[rows, t] = padded_mask_tensor(
+                gt.masks, shape[0], shape[1], device, crop=False)
             labels[rows] = gt.labels.to(device).long() + 1
         batch_masks.append(masks)
         batch_labels.append(labels)
