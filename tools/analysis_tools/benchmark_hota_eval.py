@@ -38,7 +38,7 @@ from mmvidseg.evaluation.functional.hota import (ALPHAS, _final_fields,
                                                  combine_sequences,
                                                  summarize)
 from mmvidseg.evaluation.offline import hota as hota_offline
-from mmvidseg.structures.masks import to_json_rle
+from mmvidseg.structures.masks import encode_mask
 
 _EPS = np.finfo('float').eps
 CATS = [4, 13, 34, 35, 41, 95, 99, 100, 101, 102, 205, 347, 504, 20, 967]
@@ -46,12 +46,10 @@ CATS = [4, 13, 34, 35, 41, 95, 99, 100, 101, 102, 205, 347, 504, 20, 967]
 
 def _box_rle(y: int, x: int, h: int, w: int, height: int,
              width: int) -> str:
-    """Compressed RLE of an axis-aligned box (column-major runs)."""
-    counts = [x * height + y]
-    for _ in range(w - 1):
-        counts += [h, height - h]
-    counts += [h, height * width - counts[0] - h - (w - 1) * height]
-    return to_json_rle(dict(counts=counts, size=[height, width]))['counts']
+    """Compressed RLE ``counts`` of an axis-aligned box."""
+    mask = np.zeros((height, width), bool)
+    mask[y:y + h, x:x + w] = True
+    return encode_mask(mask)['counts']
 
 
 def make_data(root: str, seqs: int, frames: int, tracks: int, height: int,

@@ -97,21 +97,10 @@ class DAVISMetric(BaseMetric):
                 length = frame.get('ori_video_length',
                                    frame.get('video_length', len(frames)))
                 if len(buf) == length:
+                    ranked = self.max_objects \
+                        if self.pred_order == 'rank' else None
                     self.results.append(_video(self._frames.pop(vid),
-                                              self._paint))
-
-    def _paint(self, frame: dict, h: int, w: int, name: str, t: int,
-               id_map: Dict[int, int]) -> np.ndarray:
-        """(H, W) uint8 predicted object ids of one frame."""
-        if self.pred_order == 'rank' and 'pred_sem_seg' not in frame:
-            masks = to_numpy(frame['pred_track_instances']['masks'])
-            if masks.ndim != 3 or (len(masks) and masks.shape[1:] != (h, w)):
-                raise ValueError(f'video {name} frame {t}: masks of shape '
-                                 f'{masks.shape}, expected (N, {h}, {w}) '
-                                 '(ori_shape)')
-            masks = masks.astype(bool).reshape(-1, 1, h, w)  # (K, 1, H, W)
-            return davis_id_maps(masks, self.max_objects)[0]
-        return _pred_ids(frame, h, w, name, t, id_map)
+                                              ranked))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         seen, videos = set(), []
@@ -142,7 +131,7 @@ class DAVISMetric(BaseMetric):
         return {k: v for k, v in summary.items() if k != 'per_object'}
 
 
-def _video(frames: List[dict], paint) -> dict:
+def _video(frames: List[dict], max_ranked: Optional[int]) -> dict:
     """(T, H, W) prediction and ground-truth id maps of one video."""
     order = sorted(range(len(frames)),
                    key=lambda i: frames[i].get('frame_id', i))
@@ -157,7 +146,7 @@ def _video(frames: List[dict], paint) -> dict:
     preds, gts, names = [], [], []
     for t, frame in enumerate(frames):
         h, w = frame['ori_shape'][:2]
-        preds.append(paint(frame, h, w, name, t, id_map))
+        preds.append(_pred_ids(frame, h, w, name, t, id_map, max_ranked))
         gts.append(_gt_ids(frame, h, w, id_map))
         path = frame.get('img_path')
         names.append(osp.splitext(osp.basename(path))[0] if path else
@@ -167,7 +156,12 @@ def _video(frames: List[dict], paint) -> dict:
 
 
 def _pred_ids(frame: dict, h: int, w: int, name: str, t: int,
-              id_map: Dict[int, int]) -> np.ndarray:
+              id_map: Dict[int, int],
+              max_ranked: Optional[int] = None) -> np.ndarray:
+    """(H, W) uint8 predicted object ids of one frame: ``pred_sem_seg``, or
+    ``pred_track_instances`` painted by ascending score (ids =
+    ``instances_id``) or, with ``max_ranked``, in their given order (ids =
+    rank, :func:`davis_id_maps`)."""
     if 'pred_sem_seg' in frame:
         ids = to_numpy(frame['pred_sem_seg']['sem_seg']).reshape(-1, h, w)[0]
         return ids.astype(np.uint8)
@@ -176,6 +170,8 @@ def _pred_ids(frame: dict, h: int, w: int, name: str, t: int,
     if masks.ndim != 3 or (len(masks) and masks.shape[1:] != (h, w)):
         raise ValueError(f'video {name} frame {t}: masks of shape '
                          f'{masks.shape}, expected (N, {h}, {w}) (ori_shape)')
+    if max_ranked is not None:
+        return davis_id_maps(masks.reshape(-1, 1, h, w), max_ranked)[0]
     ids = [id_map.get(i, i) for i in to_numpy(pred['instances_id']).tolist()]
     if any(not 0 <= i <= 254 for i in ids):
         raise ValueError(f'video {name} frame {t}: predicted instances_id '
