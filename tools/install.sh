@@ -10,7 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-PIP="$PY -m pip install --disable-pip-version-check -q"
+# every pip call takes the exact pins of requirements/constraints.txt (the
+# whole dependency closure), so two fresh installs get the same packages
+PIP="$PY -m pip install --disable-pip-version-check -q -c requirements/constraints.txt"
 
 have() {  # have <dist> <version>: true if that exact version is installed
     "$PY" - "$1" "$2" <<'PYEOF' 2>/dev/null
@@ -34,24 +36,42 @@ have mmengine 0.10.7 || { step 'mmengine 0.10.7'; $PIP mmengine==0.10.7; }
 have mmdet 3.3.0 || { step 'mmdet 3.3.0'; $PIP mmdet==3.3.0; }
 have mmsegmentation 1.2.2 || { step 'mmsegmentation 1.2.2'; $PIP mmsegmentation==1.2.2; }
 
-if ! "$PY" - <<'PYEOF' 2>/dev/null
-import sys
-from importlib.metadata import version
-from pathlib import Path
+# runtime / test / optional requirements present, and every pinned package at
+# its pinned version (a mismatch is reinstalled at the pin)
+if ! "$PY" - <<'PYEOF'
 import re
-for req in ('requirements/runtime.txt', 'requirements/tests.txt'):
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+bad = []
+for req in ('requirements/runtime.txt', 'requirements/tests.txt',
+            'requirements/optional.txt'):
     for line in Path(req).read_text().splitlines():
         line = line.split('#')[0].strip()
-        if not line:
-            continue
-        name = re.split(r'[<>=!~\[; ]', line)[0]
-        version(name)
-import mmvidseg  # noqa: F401  editable install present
-sys.exit(0)
+        if line:
+            name = re.split(r'[<>=!~\[; ]', line)[0]
+            try:
+                version(name)
+            except PackageNotFoundError:
+                bad.append(f'{name} (missing)')
+for line in Path('requirements/constraints.txt').read_text().splitlines():
+    line = line.split('#')[0].strip()
+    if not line:
+        continue
+    name, pinned = line.split('==')
+    try:
+        have = version(name).split('+')[0]
+    except PackageNotFoundError:
+        continue  # installed below if something asks for it
+    if have != pinned:
+        bad.append(f'{name} {have} (pinned {pinned})')
+if bad:
+    print('[install] not as pinned: ' + ', '.join(bad))
+sys.exit(1 if bad else 0)
 PYEOF
 then
-    step 'runtime and test requirements'
-    $PIP -r requirements/runtime.txt -r requirements/tests.txt
+    step 'runtime, test and optional requirements (pinned by requirements/constraints.txt)'
+    $PIP -r requirements/runtime.txt -r requirements/tests.txt -r requirements/optional.txt
 fi
 
 # mmvidseg itself (editable). Rebuilds C++ ops only when sources changed.

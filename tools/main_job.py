@@ -38,10 +38,29 @@ def run(cmd):
     subprocess.run(cmd, cwd=ROOT, check=True)
 
 
+def report_versions():
+    """Print the versions that change the main job's numbers and every
+    package that differs from ``requirements/constraints.txt``."""
+    sys.path.insert(0, ROOT)
+    from mmvidseg.utils.env_info import (constraint_mismatches,
+                                         numeric_versions)
+    versions = numeric_versions()
+    print('versions that affect the numbers: ' +
+          ', '.join(f'{k} {v}' for k, v in versions.items()), flush=True)
+    mismatches = constraint_mismatches()
+    for name, pinned, installed in mismatches:
+        print(f'WARNING: {name} {installed or "not installed"} differs from '
+              f'the pinned {pinned} (requirements/constraints.txt); the AP '
+              'may differ from the README. `bash tools/install.sh` '
+              'restores the pins.', flush=True)
+    return versions, [m[0] for m in mismatches]
+
+
 def main():
     args = parse_args()
     t0 = time.time()
     py = sys.executable
+    versions, unpinned = report_versions()
     run([
         py, 'tools/dataset_converters/make_toy_dataset.py', '--out',
         args.data_root, '--preset', args.preset
@@ -91,7 +110,9 @@ def main():
             metrics_json=osp.join(sub_dir, 'metrics.json'),
             codalab_zip=osp.join(sub_dir, 'submission_file.zip'),
             rendered_videos=vis_dir,
-            logs=args.work_dir))
+            logs=args.work_dir),
+        versions=versions,
+        not_as_pinned=unpinned)
     with open(osp.join(ROOT, args.work_dir, 'main_job_summary.json'),
               'w') as f:
         json.dump(summary, f, indent=2)
