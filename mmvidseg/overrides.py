@@ -27,21 +27,34 @@ dynamic_mask_head.py``)                    identical values)
 ``YouTubeVISMetric``              METRICS  exact official AP on numpy 2,
 (``evaluation/metrics/                     submission zip and score in one
 youtube_vis_metric.py``)                   pass
+``CheckpointHook``                  HOOKS  atomic save (a kill while saving
+(``engine/hooks/                           never leaves a half file that
+checkpoint_hook.py``)                      ``--resume`` picks up); old files
+                                           removed after the new one is
+                                           complete; saves the RNG state
+``IterBasedTrainLoop``,             LOOPS  exact ``--resume``: the RNG state
+``EpochBasedTrainLoop``                    is put back after the data
+(``engine/runner/loops.py``)               loader is advanced
 ===============================  ========  ==================================
 """
 from mmvidseg.datasets.youtube_vis import YouTubeVISDataset
+from mmvidseg.engine.hooks.checkpoint_hook import CheckpointHook
+from mmvidseg.engine.runner.loops import (EpochBasedTrainLoop,
+                                          IterBasedTrainLoop)
 from mmvidseg.evaluation.metrics.youtube_vis_metric import YouTubeVISMetric
 from mmvidseg.models.heads.dynamic_mask_head import DynamicMaskHead
 from mmvidseg.models.layers.ops_layers import (MSDeformAttnPixelDecoder,
                                                SingleRoIExtractor)
 from mmvidseg.ops import MultiScaleDeformableAttention
-from mmvidseg.registry import DATASETS, METRICS, MODELS
+from mmvidseg.registry import DATASETS, HOOKS, LOOPS, METRICS, MODELS
 
 SHADOWS = {
     MODELS: (MultiScaleDeformableAttention, MSDeformAttnPixelDecoder,
              SingleRoIExtractor, DynamicMaskHead),
     DATASETS: (YouTubeVISDataset, ),
     METRICS: (YouTubeVISMetric, ),
+    HOOKS: (CheckpointHook, ),
+    LOOPS: (IterBasedTrainLoop, EpochBasedTrainLoop),
 }
 
 for _registry, _classes in SHADOWS.items():

@@ -50,8 +50,14 @@ RUNNER_CONSTRUCTORS = Registry(
     'runner constructor',
     parent=MMDET_RUNNER_CONSTRUCTORS,
     locations=['mmvidseg.engine'])
-LOOPS = Registry('loop', parent=MMDET_LOOPS, locations=['mmvidseg.engine'])
-HOOKS = Registry('hook', parent=MMDET_HOOKS, locations=['mmvidseg.engine'])
+LOOPS = Registry(
+    'loop',
+    parent=MMDET_LOOPS,
+    locations=['mmvidseg.engine', 'mmvidseg.overrides'])
+HOOKS = Registry(
+    'hook',
+    parent=MMDET_HOOKS,
+    locations=['mmvidseg.engine', 'mmvidseg.overrides'])
 
 DATASETS = Registry(
     'dataset',
