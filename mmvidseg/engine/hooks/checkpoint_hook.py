@@ -26,7 +26,6 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook as _MMEngineCheckpointHook
 
-from mmvidseg.registry import HOOKS
 from mmvidseg.utils.rng import get_rng_state
 
 RESUME_RNG_ATTR = '_mmvidseg_resume_rng_state'
