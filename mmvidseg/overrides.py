@@ -27,6 +27,11 @@ dynamic_mask_head.py``)                    identical values)
 ``YouTubeVISMetric``              METRICS  exact official AP on numpy 2,
 (``evaluation/metrics/                     submission zip and score in one
 youtube_vis_metric.py``)                   pass
+``LoadImageFromFile``          TRANSFORMS  a missing, truncated or
+(``datasets/transforms/                    undecodable frame raises
+loading.py``)                              ``CorruptFrameError`` (the
+                                           dataset's ``on_corrupt_frame``
+                                           policy decides)
 ``CheckpointHook``                  HOOKS  atomic save (a kill while saving
 (``engine/hooks/                           never leaves a half file that
 checkpoint_hook.py``)                      ``--resume`` picks up); old files
@@ -37,6 +42,7 @@ checkpoint_hook.py``)                      ``--resume`` picks up); old files
 (``engine/runner/loops.py``)               loader is advanced
 ===============================  ========  ==================================
 """
+from mmvidseg.datasets.transforms.loading import LoadImageFromFile
 from mmvidseg.datasets.youtube_vis import YouTubeVISDataset
 from mmvidseg.engine.hooks.checkpoint_hook import CheckpointHook
 from mmvidseg.engine.runner.loops import (EpochBasedTrainLoop,
@@ -46,7 +52,8 @@ from mmvidseg.models.heads.dynamic_mask_head import DynamicMaskHead
 from mmvidseg.models.layers.ops_layers import (MSDeformAttnPixelDecoder,
                                                SingleRoIExtractor)
 from mmvidseg.ops import MultiScaleDeformableAttention
-from mmvidseg.registry import DATASETS, HOOKS, LOOPS, METRICS, MODELS
+from mmvidseg.registry import (DATASETS, HOOKS, LOOPS, METRICS, MODELS,
+                               TRANSFORMS)
 
 SHADOWS = {
     MODELS: (MultiScaleDeformableAttention, MSDeformAttnPixelDecoder,
@@ -55,6 +62,7 @@ SHADOWS = {
     METRICS: (YouTubeVISMetric, ),
     HOOKS: (CheckpointHook, ),
     LOOPS: (IterBasedTrainLoop, EpochBasedTrainLoop),
+    TRANSFORMS: (LoadImageFromFile, ),
 }
 
 for _registry, _classes in SHADOWS.items():

@@ -68,7 +68,9 @@ DATA_SAMPLERS = Registry(
     parent=MMDET_DATA_SAMPLERS,
     locations=['mmvidseg.datasets'])
 TRANSFORMS = Registry(
-    'transform', parent=MMDET_TRANSFORMS, locations=['mmvidseg.datasets'])
+    'transform',
+    parent=MMDET_TRANSFORMS,
+    locations=['mmvidseg.datasets', 'mmvidseg.overrides'])
 
 MODELS = Registry(
     'model',

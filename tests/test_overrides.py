@@ -8,7 +8,7 @@ register_all_modules()
 
 
 def test_shadows_win_in_the_mmvidseg_scope_only():
-    assert sum(len(c) for c in SHADOWS.values()) == 9
+    assert sum(len(c) for c in SHADOWS.values()) == 10
     for registry, classes in SHADOWS.items():
         assert registry.scope == 'mmvidseg'
         for cls in classes:

@@ -15,7 +15,7 @@ import os.path as osp
 from typing import List, Optional
 
 import numpy as np
-from mmdet.datasets import BaseVideoDataset
+from .base_video_dataset import BaseVideoDataset
 from PIL import Image
 
 from mmvidseg.registry import DATASETS

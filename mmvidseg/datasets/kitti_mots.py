@@ -14,7 +14,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-from mmdet.datasets import BaseVideoDataset
+from .base_video_dataset import BaseVideoDataset
 from PIL import Image
 
 from mmvidseg.registry import DATASETS

@@ -16,7 +16,7 @@ import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-from mmdet.datasets import BaseVideoDataset
+from .base_video_dataset import BaseVideoDataset
 from mmvidseg.registry import DATASETS
 from mmvidseg.structures.masks import rle_area, rle_bbox
 from ._instance_utils import DatasetFormatError

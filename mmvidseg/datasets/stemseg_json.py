@@ -22,7 +22,7 @@ import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence
 
-from mmdet.datasets import BaseVideoDataset
+from .base_video_dataset import BaseVideoDataset
 
 from mmvidseg.registry import DATASETS
 from mmvidseg.structures.masks import check_rle_counts, to_json_rle

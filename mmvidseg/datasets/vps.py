@@ -38,7 +38,7 @@ import re
 from typing import Dict, List, Optional, Sequence
 
 import mmengine
-from mmdet.datasets import BaseVideoDataset
+from .base_video_dataset import BaseVideoDataset
 from mmengine.logging import print_log
 from PIL import Image
 

@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 
 import mmengine
 import mmengine.fileio as fileio
-from mmdet.datasets import BaseVideoDataset
+from .base_video_dataset import BaseVideoDataset
 from mmengine.logging import print_log
 
 from mmvidseg.registry import DATASETS
