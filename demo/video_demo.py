@@ -12,6 +12,7 @@ import argparse
 import time
 
 from mmvidseg.apis import inference_video, init_model, read_video
+from mmvidseg.utils.file_safety import add_force_argument
 from mmvidseg.visualization import VideoVisualizer, write_video
 
 
@@ -25,7 +26,7 @@ def main():
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--fps', type=float, default=6.0)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--overwrite', action='store_true')
+    add_force_argument(parser)
     args = parser.parse_args()
 
     model = init_model(args.config, args.checkpoint, args.device)
@@ -36,7 +37,7 @@ def main():
     classes = model.dataset_meta.get('classes')
     vis = VideoVisualizer(classes, score_thr=args.score_thr)
     drawn = vis.draw_video(frames, [p.pred_track_instances.cpu() for p in preds])
-    write_video(drawn, args.out, fps=args.fps, overwrite=args.overwrite)
+    write_video(drawn, args.out, fps=args.fps, overwrite=args.force)
     print(f'{len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}'
           f' in {took:.1f} s ({len(frames) / took:.1f} frames/s); '
           f'wrote {args.out}')

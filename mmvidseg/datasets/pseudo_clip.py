@@ -17,6 +17,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from .base_video_dataset import BaseVideoDataset
+from ._paths import contained_join
 from mmvidseg.registry import DATASETS
 from mmvidseg.structures.masks import rle_area, rle_bbox
 from ._instance_utils import DatasetFormatError
@@ -293,7 +294,8 @@ class ImagePseudoClipDataset(BaseVideoDataset):
 
     def _item(self, rec: dict, vid: int, instances: List[dict]) -> dict:
         prefix = self.data_prefix.get('img_path', '') or ''
-        img_path = osp.join(prefix, rec['file_name'])
+        img_path = contained_join(prefix, rec['file_name'],
+                                  f'{self.ann_file}: image {rec.get("id")}')
         if self.check_files and not osp.isfile(img_path):
             raise DatasetFormatError(
                 f'{self.ann_file}: image {rec["image_id"]} file {img_path} '

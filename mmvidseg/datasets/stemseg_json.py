@@ -23,6 +23,7 @@ import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence
 
 from .base_video_dataset import BaseVideoDataset
+from ._paths import contained_join
 
 from mmvidseg.registry import DATASETS
 from mmvidseg.structures.masks import check_rle_counts, to_json_rle
@@ -179,7 +180,8 @@ class StemSegJSONDataset(BaseVideoDataset):
         h, w = seq['height'], seq['width']
         images = []
         for t, rel in enumerate(seq['image_paths']):
-            img_path = osp.join(prefix, rel)
+            img_path = contained_join(
+                prefix, rel, f'{self.ann_file}: sequence {name} frame {t}')
             if self.check_files and not osp.isfile(img_path):
                 raise DatasetFormatError(
                     f'{self.ann_file}: sequence {name!r} frame {t}: '

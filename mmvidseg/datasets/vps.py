@@ -39,6 +39,7 @@ from typing import Dict, List, Optional, Sequence
 
 import mmengine
 from .base_video_dataset import BaseVideoDataset
+from ._paths import contained_join
 from mmengine.logging import print_log
 from PIL import Image
 
@@ -351,10 +352,12 @@ class CityscapesVPSDataset(_COCOPanopticVideoDataset):
                     png = ann.get('file_name') or img['file_name'].replace(
                         '_newImg8bit.png', '_final_mask.png').replace(
                             '_leftImg8bit.png', '_gtFine_color.png')
-                    seg_path = osp.join(self.data_root, self.seg_dir, png)
+                    seg_path = contained_join(
+                        osp.join(self.data_root, self.seg_dir), png, where)
                 frames.append(self._frame(
                     index, f'{vid:04d}', t,
-                    osp.join(self.data_root, self.img_dir, img['file_name']),
+                    contained_join(osp.join(self.data_root, self.img_dir),
+                                   img['file_name'], where),
                     seg_path, img['height'], img['width'], 'coco_rgb', segs,
                     _has_things(segs)))
             data.append(self._video(index, f'{vid:04d}', frames))
@@ -406,6 +409,7 @@ class VIPSegDataset(_COCOPanopticVideoDataset):
                     f'{img["file_name"]}'
                 segs = self._segments(ann, cat2label, local_ids, where)
                 stem = osp.splitext(img['file_name'])[0]
+                contained_join(name, img['file_name'], where)
                 seg_path = osp.join(self.data_root, self.seg_dir, name,
                                     stem + '.png') if ann is not None \
                     else None

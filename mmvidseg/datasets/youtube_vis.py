@@ -21,6 +21,7 @@ from typing import Dict, List, Optional
 import mmengine
 import mmengine.fileio as fileio
 from .base_video_dataset import BaseVideoDataset
+from ._paths import contained_join
 from mmengine.logging import print_log
 
 from mmvidseg.registry import DATASETS
@@ -172,7 +173,9 @@ class YouTubeVISDataset(BaseVideoDataset):
         images = []
         prefix = self.data_prefix.get('img_path', None)
         for frame_id, name in enumerate(file_names):
-            img_path = osp.join(prefix, name) if prefix else name
+            img_path = contained_join(prefix, name,
+                                      f'{where}: frame {frame_id}',
+                                      AnnotationError)
             if self.check_files and not osp.isfile(img_path):
                 raise AnnotationError(
                     f'{where}: frame {frame_id} file {img_path!r} does not '

@@ -31,6 +31,13 @@ def test_browse_dataset_renders_clips(toy_ytvis_root, tmp_path):
     ok, frame = cap.read()
     # 2-frame training clips, upscaled so the short side is >= 256
     assert ok and min(frame.shape[:2]) >= 256
+    # a second run into the same folder needs --force
+    proc = subprocess.run([
+        sys.executable, 'tools/misc/browse_dataset.py', TOY_CONFIG,
+        '--out-dir', str(tmp_path)], cwd=REPO_ROOT, capture_output=True,
+        text=True, timeout=300)
+    assert proc.returncode != 0
+    assert 'is not empty; pass --force' in proc.stderr
 
 
 def test_print_config_resolves_base():

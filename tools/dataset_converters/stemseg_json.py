@@ -16,7 +16,7 @@ converter (``sabarim/STEm-Seg`` issues #12, #14, #26)::
 reference's ``DAVIS_BASE_DIR`` / ``KITTIMOTS_BASE_DIR`` /
 ``YOUTUBE_VIS_BASE_DIR``); read the output with ``StemSegJSONDataset``
 (``data_prefix=dict(img_path=<base dir>)``). An existing output file is
-not replaced without ``--overwrite``.
+not replaced without ``--force`` (alias ``--overwrite``).
 """
 import argparse
 import json
@@ -24,6 +24,7 @@ import os
 import os.path as osp
 import sys
 
+from mmvidseg.utils.file_safety import add_force_argument
 from mmvidseg.datasets.davis import DAVISDataset
 from mmvidseg.datasets.kitti_mots import KITTIMOTSDataset
 from mmvidseg.datasets.stemseg_json import (STEMSEG_KITTI_IGNORE_CAT_ID,
@@ -53,7 +54,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ytvis.add_argument('--img-dir', required=True)
     for p in (davis, kitti, ytvis):
         p.add_argument('--out', required=True, help='output JSON file')
-        p.add_argument('--overwrite', action='store_true')
+        add_force_argument(p)
     return parser.parse_args(argv)
 
 
@@ -99,8 +100,8 @@ def convert(args: argparse.Namespace) -> tuple:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if osp.exists(args.out) and not args.overwrite:
-        print(f'error: {args.out} exists; pass --overwrite to replace it',
+    if osp.exists(args.out) and not args.force:
+        print(f'error: {args.out} exists; pass --force to replace it',
               file=sys.stderr)
         return 1
     data, base = convert(args)

@@ -16,6 +16,7 @@ from mmengine.config import Config, DictAction
 
 from mmvidseg.registry import DATASETS
 from mmvidseg.utils import register_all_modules
+from mmvidseg.utils.file_safety import add_force_argument, check_output_dir
 from mmvidseg.visualization import VideoVisualizer, write_video
 
 
@@ -30,6 +31,7 @@ def parse_args():
                         choices=['mp4', 'gif'])
     parser.add_argument('--fps', type=float, default=4.0)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_force_argument(parser)
     return parser.parse_args()
 
 
@@ -50,6 +52,7 @@ def render_item(item: dict, vis: VideoVisualizer) -> list:
 
 def main():
     args = parse_args()
+    check_output_dir(args.out_dir, args.force)
     register_all_modules()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -62,7 +65,8 @@ def main():
         video_id = item['data_samples'][0].metainfo.get('video_id', idx)
         for fmt in args.format:
             path = osp.join(args.out_dir, f'{args.split}_{video_id}.{fmt}')
-            write_video(frames, path, fps=args.fps, min_size=256)
+            write_video(frames, path, fps=args.fps, min_size=256,
+                        overwrite=args.force)
             print(path)
 
 

@@ -26,6 +26,9 @@ from typing import Dict, List, Tuple
 
 import torch
 
+from mmvidseg.utils.checkpoint import load_checkpoint_file
+from mmvidseg.utils.file_safety import add_force_argument, check_new_file
+
 DROPPED = ('transformer.text_encoder.embeddings.position_ids', )
 HEAD_PREFIXES = ('transformer.', 'is_referred_head.',
                  'instance_kernels_head.', 'obj_queries.', 'vid_embed_proj.',
@@ -65,9 +68,12 @@ def convert_mttr(state_dict: Dict[str, torch.Tensor]
     return out, dropped
 
 
-def load_official(path: str) -> Dict[str, torch.Tensor]:
-    """Read ``model_state_dict`` (or a bare state dict) from ``path``."""
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+def load_official(path: str, trust: bool = False) -> Dict[str, torch.Tensor]:
+    """Read ``model_state_dict`` (or a bare state dict) from ``path``
+    (``torch.load(weights_only=True)`` through mmvidseg's allow-list unless
+    ``trust``)."""
+    ckpt = load_checkpoint_file(path, map_location='cpu',
+                                weights_only=not trust)
     if isinstance(ckpt, dict) and 'model_state_dict' in ckpt:
         return ckpt['model_state_dict']
     if isinstance(ckpt, dict) and 'state_dict' in ckpt:
@@ -83,8 +89,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='official MTTR *.pth.tar')
     parser.add_argument('dst', help='output .pth for mmvidseg')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='allow full unpickling (trusted files only)')
+    add_force_argument(parser)
     args = parser.parse_args()
-    state_dict = load_official(args.src)
+    check_new_file(args.dst, args.force)
+    state_dict = load_official(args.src, args.trust_checkpoint)
     converted, dropped = convert_mttr(state_dict)
     num_params = sum(v.numel() for k, v in converted.items()
                      if not k.endswith('relative_position_index'))

@@ -37,6 +37,8 @@ from typing import Dict, List, Optional
 
 import torch
 
+from mmvidseg.utils.file_safety import add_force_argument, check_new_file
+
 _EMBEDDING_MODES = {3: 'xyt', 4: 'xyff'}
 # parts of a converted state dict: name -> mmvidseg key prefix
 PARTS = OrderedDict([
@@ -176,10 +178,9 @@ def main() -> None:
     parser.add_argument('--strict', action='store_true',
                         help='fail unless the file holds a whole STEm-Seg '
                         'model')
+    add_force_argument(parser)
     args = parser.parse_args()
-    if osp.exists(args.dst):
-        raise FileExistsError(f'{args.dst} exists; remove it or pick '
-                              f'another output path')
+    check_new_file(args.dst, args.force)
     state_dict = load_official(args.src, args.trust_checkpoint)
     converted = convert_stemseg_state_dict(state_dict, args.embedding_mode)
     missing = missing_parts(converted)

@@ -46,6 +46,8 @@ from typing import Dict, Optional
 
 import torch
 
+from mmvidseg.utils.file_safety import add_force_argument, check_new_file
+
 PIXEL_MEAN = (123.675, 116.28, 103.53)
 PIXEL_STD = (58.395, 57.12, 57.375)
 BACKBONES = {'ResNet50': 'r50', 'SwinTiny': 'swin-tiny',
@@ -171,10 +173,9 @@ def main() -> None:
     parser.add_argument('--config-yaml', help='the config.yaml of the zip')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='allow full unpickling (trusted files only)')
+    add_force_argument(parser)
     args = parser.parse_args()
-    if osp.exists(args.dst):
-        raise FileExistsError(f'{args.dst} exists; remove it or pick '
-                              'another output path')
+    check_new_file(args.dst, args.force)
     num_classes, backbone = None, args.backbone
     if args.config_yaml:
         import yaml

@@ -31,6 +31,8 @@ from typing import Dict, List, Tuple
 
 import torch
 
+from mmvidseg.utils.file_safety import add_force_argument, check_new_file
+
 VARIANTS = {
     'backbone.msg_tokens':
     ('MsgShifT', 'configs/tevit/tevit_msgshift_8xb2-9200i_youtubevis2019.py'),
@@ -223,14 +225,13 @@ def parse_args() -> argparse.Namespace:
         '--unsafe-load',
         action='store_true',
         help='allow arbitrary pickled objects (only for trusted files)')
+    add_force_argument(parser)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    if osp.exists(args.dst):
-        raise FileExistsError(f'{args.dst} exists; remove it or choose '
-                              'another output path.')
+    check_new_file(args.dst, args.force)
     state_dict, summary = convert(
         load_official(args.src, args.unsafe_load), strict=args.strict)
     meta = dict(converted_from=osp.basename(args.src), **summary)
