@@ -123,24 +123,32 @@ def split_from_video_list(path: str, int_ids: bool = False) -> Split:
 
 def split_from_davis(root: str, subset: str = 'val',
                      task: str = 'semi-supervised',
-                     resolution: str = '480p') -> Split:
-    """Split of a DAVIS root: sequences of ``ImageSets/<year>/<set>.txt``,
-    frames of ``JPEGImages`` (else the annotations), size and number of
-    objects of the first annotated frame."""
+                     resolution: str = '480p',
+                     frames_from: str = 'images',
+                     sequences: Optional[List[str]] = None) -> Split:
+    """Split of a DAVIS root: sequences of ``ImageSets/<year>/<set>.txt``
+    (or ``sequences``), frames of ``JPEGImages`` (``frames_from='images'``,
+    what the server reads; else, or without images, of the annotations,
+    what the local evaluation reads), size and number of objects of the
+    first annotated frame."""
     year = '2019' if task == 'unsupervised' and subset in (
         'test-dev', 'test-challenge') else '2017'
     listing = osp.join(root, 'ImageSets', year, f'{subset}.txt')
-    if not osp.isfile(listing):
+    if not sequences and not osp.isfile(listing):
         raise _bad_split(root, f'has no {listing}')
     folder = 'Annotations' if task == 'semi-supervised' else \
         'Annotations_unsupervised'
-    with open(listing) as f:
-        seqs = [line.strip() for line in f if line.strip()]
+    if sequences:
+        seqs = list(sequences)
+    else:
+        with open(listing) as f:
+            seqs = [line.strip() for line in f if line.strip()]
     split = Split(listing)
     for seq in seqs:
         ann_dir = osp.join(root, folder, resolution, seq)
         img_dir = osp.join(root, 'JPEGImages', resolution, seq)
-        source = img_dir if osp.isdir(img_dir) else ann_dir
+        source = img_dir if osp.isdir(img_dir) and frames_from == \
+            'images' else ann_dir
         if not osp.isdir(source):
             raise _bad_split(root, f'has neither {img_dir} nor {ann_dir}')
         frames = sorted(_stem(n) for n in os.listdir(source)
