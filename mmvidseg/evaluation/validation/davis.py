@@ -32,12 +32,13 @@ def _layout(tree: Tree, split: Split, problems: Problems) -> Optional[str]:
               if f.count('/') >= 2}
     nested = sorted(p.split('/')[0] for p in deeper
                     if p.split('/')[1] in set(map(str, split.videos)))
+    if not nested:
+        return ''  # each missing sequence is named below
     where = f'e.g. {files[0]!r}'
     fix = ('put the sequence folders at the archive root: `cd RESULTS && '
            'zip -r ../submission.zip *`' if tree.is_zip else
            'pass the folder that holds the sequence folders')
-    if nested:
-        fix += f' (they are under {nested[0]!r}/)'
+    fix += f' (they are under {nested[0]!r}/)'
     problems.error(tree.path, 'layout', '', 'has no folder named after a '
                    f'sequence of {split.source} at its root ({where})', fix)
     return None

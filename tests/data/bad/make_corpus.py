@@ -1,0 +1,392 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+"""Write the malformed results-file corpus ``tests/data/bad/``.
+
+    python tests/data/bad/make_corpus.py
+
+Tiny ground truth per format under ``gt/``, one valid prediction per format
+(``<format>/good*``) and one malformed prediction per case; ``manifest.json``
+lists every case: format, how it is read (``offline``: ``eval_offline.py
+--metric ...``; ``checker``: ``tools/misc/check_submission.py``), the files
+and the fragment the error message must contain (``null`` for the valid
+ones). ``tests/test_evaluation/test_bad_results.py`` runs each case. Frames
+are 4x6 pixels, so the whole corpus stays a few tens of kB.
+"""
+import copy
+import io
+import json
+import os
+import os.path as osp
+import shutil
+import zipfile
+
+import numpy as np
+from PIL import Image
+
+from mmvidseg.evaluation.functional.davis_io import davis_palette
+from mmvidseg.evaluation.functional.panoptic_io import (id2rgb,
+                                                        kitti_step_encode)
+from mmvidseg.structures.masks import encode_mask
+
+ROOT = osp.dirname(osp.abspath(__file__))
+H, W = 4, 6
+CASES = []
+
+
+def rle(mask):
+    return encode_mask(np.asarray(mask, bool))
+
+
+def box(y0, y1, x0, x1, h=H, w=W):
+    m = np.zeros((h, w), np.uint8)
+    m[y0:y1, x0:x1] = 1
+    return m
+
+
+def path(*parts):
+    p = osp.join(ROOT, *parts)
+    os.makedirs(osp.dirname(p), exist_ok=True)
+    return p
+
+
+def write_json(obj, *parts):
+    with open(path(*parts), 'w') as f:
+        json.dump(obj, f, separators=(',', ':'))
+
+
+def write_bytes(data, *parts):
+    with open(path(*parts), 'wb') as f:
+        f.write(data)
+
+
+def png_bytes(arr, mode):
+    buf = io.BytesIO()
+    img = Image.fromarray(np.asarray(arr, np.uint8), mode=mode)
+    if mode == 'P':
+        img.putpalette(davis_palette())
+    img.save(buf, format='PNG')
+    return buf.getvalue()
+
+
+def copy_tree(src, dst):
+    if osp.isdir(path(dst)):
+        shutil.rmtree(path(dst))
+    shutil.copytree(path(src), path(dst))
+
+
+def zip_dir(src, dst, prefix=''):
+    with zipfile.ZipFile(path(dst), 'w', zipfile.ZIP_DEFLATED) as zf:
+        for d, _, files in sorted(os.walk(path(src))):
+            for name in sorted(files):
+                full = osp.join(d, name)
+                zf.write(full, prefix + osp.relpath(full, path(src)))
+
+
+def case(fmt, name, pred, expect, via='offline', metric=None, gt=None,
+         args=(), benchmark=None, split=None):
+    CASES.append(dict(id=f'{fmt}/{name}', format=fmt, via=via,
+                      metric=metric, benchmark=benchmark, gt=gt, split=split,
+                      pred=pred, args=list(args), expect=expect))
+
+
+# --------------------------------------------------------- YouTube-VIS / OVIS
+def ytvis():
+    masks = {1: [box(0, 2, 0, 3), box(1, 3, 1, 4), None],
+             2: [box(2, 4, 2, 6), box(0, 4, 0, 2)]}
+    gt = dict(videos=[dict(id=v, height=H, width=W, length=len(m),
+                           file_names=[f'v{v}/{t:05d}.jpg'
+                                       for t in range(len(m))])
+                      for v, m in masks.items()],
+              categories=[dict(id=1, name='a'), dict(id=2, name='b')],
+              annotations=[dict(id=v, video_id=v, category_id=v, iscrowd=0,
+                                segmentations=[rle(x) if x is not None else
+                                               None for x in m],
+                                areas=[int(x.sum()) if x is not None else
+                                       None for x in m])
+                           for v, m in masks.items()])
+    write_json(gt, 'gt', 'ytvis.json')
+    good = [dict(video_id=a['video_id'], category_id=a['category_id'],
+                 score=0.9, segmentations=a['segmentations'])
+            for a in gt['annotations']]
+    write_json(good, 'ytvis', 'good.json')
+    with zipfile.ZipFile(path('ytvis', 'good.zip'), 'w') as zf:
+        zf.writestr('results.json', json.dumps(good))
+    kw = dict(metric='ytvis', gt='gt/ytvis.json')
+    case('ytvis', 'good', 'ytvis/good.json', None, **kw)
+    case('ytvis', 'good_zip', 'ytvis/good.zip', None, **kw)
+
+    def bad(name, expect, mutate, replace=False):
+        res = copy.deepcopy(good)
+        out = mutate(res)
+        res = out if replace else res
+        write_json(res, 'ytvis', f'{name}.json')
+        case('ytvis', name, f'ytvis/{name}.json', expect, **kw)
+
+    write_bytes(b'', 'ytvis', 'empty.json')
+    case('ytvis', 'empty', 'ytvis/empty.json', 'is empty', **kw)
+    write_bytes(json.dumps(good).encode()[:40], 'ytvis', 'truncated.json')
+    case('ytvis', 'truncated', 'ytvis/truncated.json', 'is not valid JSON',
+         **kw)
+    bad('not_a_list', 'holds a dict, not a list',
+        lambda r: dict(results=r), replace=True)
+    bad('missing_score', '[0]: "score" is missing',
+        lambda r: r[0].pop('score'))
+    bad('video_id_str', '"video_id" is a str, not an int',
+        lambda r: r[0].update(video_id='1'))
+    bad('unknown_video', '"video_id" 99 is not in the ground truth',
+        lambda r: r[1].update(video_id=99))
+    bad('frame_count', '"segmentations" must list one RLE or null per '
+        'frame, i.e. 3 entries', lambda r: r[0]['segmentations'].pop())
+    bad('mask_size', 'frame 0: "segmentations.size" is [6, 4]',
+        lambda r: r[0]['segmentations'].__setitem__(
+            0, rle(np.ones((W, H)))))
+    bad('corrupt_rle', 'frame 1: "segmentations.counts" does not decode',
+        lambda r: r[0]['segmentations'][1].update(counts='0a'))
+    bad('score_above_1', '"score" must be a finite number in [0, 1], got '
+        '1.5', lambda r: r[1].update(score=1.5))
+    bad('score_nan', '"score" must be a finite number in [0, 1], got nan',
+        lambda r: r[1].update(score=float('nan')))
+    bad('category_zero', '"category_id" 0 is not one of the split ids',
+        lambda r: r[0].update(category_id=0))
+    bad('polygon', 'frame 0: "segmentations" is [[0, 0, 2, 0, 2, 2]]',
+        lambda r: r[0]['segmentations'].__setitem__(0, [[0, 0, 2, 0, 2,
+                                                         2]]))
+    bad('counts_int', 'frame 0: "segmentations.counts" is int',
+        lambda r: r[0]['segmentations'][0].update(counts=7))
+    bad('entry_not_dict', '[1]: is a list, not a dict',
+        lambda r: r.__setitem__(1, [1, 2]))
+    with zipfile.ZipFile(path('ytvis', 'nested.zip'), 'w') as zf:
+        zf.writestr('submission/results.json', json.dumps(good))
+    case('ytvis', 'zip_nested', 'ytvis/nested.zip',
+         '"results.json" is not at the archive root', **kw)
+    write_bytes(b'PK\x03\x04broken', 'ytvis', 'broken.zip')
+    case('ytvis', 'zip_broken', 'ytvis/broken.zip', 'is not a zip archive',
+         **kw)
+    # OVIS: the same format, through the checker against a video list
+    with open(path('gt', 'ovis_videos.txt'), 'w') as f:
+        f.write('# video num_frames height width\n1 3 4 6\n2 2 4 6\n')
+    kw = dict(via='checker', benchmark='ovis', split='gt/ovis_videos.txt')
+    case('ovis', 'good', 'ytvis/good.zip', None, **kw)
+    case('ovis', 'unknown_video', 'ytvis/unknown_video.json',
+         '"video_id" 99 is not in the ground truth', **kw)
+    case('ovis', 'frame_count', 'ytvis/frame_count.json',
+         'i.e. 3 entries', **kw)
+
+
+# ------------------------------------------------------------------- DAVIS
+def davis():
+    ids = np.zeros((3, H, W), np.uint8)
+    ids[:, 0:2, 0:3] = 1
+    ids[:, 2:4, 3:6] = 2
+    ids[1, 0, 0] = 0
+    for t in range(3):
+        write_bytes(png_bytes(ids[t], 'P'), 'gt', 'davis', 'Annotations',
+                    '480p', 'seqa', f'{t:05d}.png')
+    with open(path('gt', 'davis', 'ImageSets', '2017', 'val.txt'), 'w') as f:
+        f.write('seqa\n')
+    for t in range(3):
+        write_bytes(png_bytes(ids[t], 'P'), 'davis', 'good', 'seqa',
+                    f'{t:05d}.png')
+    kw = dict(metric='davis', gt='gt/davis')
+    case('davis', 'good', 'davis/good', None, **kw)
+
+    def bad(name, expect, mutate):
+        copy_tree('davis/good', f'davis/{name}')
+        mutate(path('davis', name, 'seqa', '00001.png'))
+        case('davis', name, f'davis/{name}', expect, **kw)
+
+    def rename(p):
+        os.rename(osp.dirname(p), osp.join(osp.dirname(osp.dirname(p)),
+                                           'seqb'))
+
+    bad('missing_sequence', 'sequence seqa: has no result folder', rename)
+    bad('missing_frame', 'frame 00001: seqa/00001.png is missing',
+        os.remove)
+    bad('rgb_png', 'frame 00001: "mode" is RGB (bit depth 8), expected '
+        'grey or palette', lambda p: write_bytes(png_bytes(np.zeros(
+            (H, W, 3)), 'RGB'), p))
+    bad('wrong_size', 'frame 00001: "size" is 6x4 (HxW), the frame is 4x6',
+        lambda p: write_bytes(png_bytes(np.zeros((W, H)), 'P'), p))
+    bad('truncated_png', 'frame 00001: is truncated',
+        lambda p: write_bytes(png_bytes(ids[1], 'P')[:60], p))
+    bad('empty_png', 'frame 00001: is an empty file',
+        lambda p: write_bytes(b'', p))
+    bad('not_png', 'frame 00001: is not a PNG image',
+        lambda p: write_bytes(b'\xff\xd8\xff\xe0 a JPEG' * 8, p))
+    # the test-dev zip, through the checker (every frame, object ids)
+    kw = dict(via='checker', benchmark='davis', split='gt/davis',
+              args=[['davis_set', 'val']])
+    zip_dir('davis/good', 'davis/good.zip')
+    case('davis', 'good_zip', 'davis/good.zip', None, **kw)
+    zip_dir('davis/good', 'davis/nested.zip', prefix='results/')
+    case('davis', 'zip_nested', 'davis/nested.zip', "has no folder named "
+         "after a sequence of", **kw)
+    write_bytes(b'', 'davis', 'empty.zip')
+    case('davis', 'zip_empty', 'davis/empty.zip', 'is neither a folder nor '
+         'a zip archive', **kw)
+    copy_tree('davis/good', 'davis/id_above_objects')
+    high = ids[2].copy()
+    high[0, 0] = 3
+    write_bytes(png_bytes(high, 'P'), 'davis', 'id_above_objects', 'seqa',
+                '00002.png')
+    case('davis', 'id_above_objects', 'davis/id_above_objects',
+         'frame 00002: "object id" 3 is above 2', **kw)
+    copy_tree('davis/good', 'davis/first_frame_missing')
+    os.remove(path('davis', 'first_frame_missing', 'seqa', '00000.png'))
+    case('davis', 'first_frame_missing', 'davis/first_frame_missing',
+         'frame 00000: seqa/00000.png is missing', **kw)
+
+
+# ------------------------------------------------------------- KITTI-STEP
+def kitti_step():
+    sem = np.zeros((H, W), np.int64)
+    sem[1:3, 1:4] = 11
+    inst = (sem == 11).astype(np.int64)
+    for t in range(2):
+        rgb = kitti_step_encode(sem, inst)
+        write_bytes(png_bytes(rgb, 'RGB'), 'gt', 'kitti_step', '0000',
+                    f'{t:06d}.png')
+        write_bytes(png_bytes(rgb, 'RGB'), 'kitti_step', 'good', '0000',
+                    f'{t:06d}.png')
+    kw = dict(metric='stq', gt='gt/kitti_step')
+    case('kitti_step', 'good', 'kitti_step/good', None, **kw)
+
+    def bad(name, expect, mutate):
+        copy_tree('kitti_step/good', f'kitti_step/{name}')
+        mutate(path('kitti_step', name, '0000', '000001.png'))
+        case('kitti_step', name, f'kitti_step/{name}', expect, **kw)
+
+    bad('missing_sequence', 'sequence 0000: has no folder 0000/',
+        lambda p: shutil.rmtree(osp.dirname(p)))
+    bad('missing_frame', 'sequence 0000 frame 000001.png: is missing',
+        os.remove)
+    bad('palette_png', '"mode" is palette (bit depth 8), expected RGB',
+        lambda p: write_bytes(png_bytes(sem, 'P'), p))
+    bad('wrong_size', '"size" is 2x6 (HxW), the frame is 4x6',
+        lambda p: write_bytes(png_bytes(np.zeros((2, W, 3)), 'RGB'), p))
+    bad('truncated_png', 'frame 000001.png: is truncated',
+        lambda p: write_bytes(png_bytes(kitti_step_encode(sem, inst),
+                                        'RGB')[:50], p))
+
+
+# ---------------------------------------------------------------- VIPSeg
+def _panoptic_frames(root, vid, seg, cats):
+    infos = []
+    for t, ids in enumerate(seg):
+        name = f'{t:05d}.png'
+        write_bytes(png_bytes(id2rgb(ids), 'RGB'), *root, vid, name)
+        infos.append(dict(file_name=name, segments_info=[
+            dict(id=int(i), category_id=cats[int(i)], iscrowd=0,
+                 area=int((ids == i).sum()))
+            for i in np.unique(ids) if i]))
+    return infos
+
+
+def vipseg():
+    seg = np.zeros((2, H, W), np.int64)
+    seg[:, :2] = 1
+    seg[:, 2:, :3] = 2
+    cats = {1: 0, 2: 1}
+    gt_anns = [dict(video_id='v1', annotations=_panoptic_frames(
+        ('gt', 'vipseg', 'panomasksRGB'), 'v1', seg, cats))]
+    gt = dict(videos=[dict(video_id='v1', images=[
+        dict(file_name=f'{t:05d}.png', height=H, width=W)
+        for t in range(2)])], annotations=gt_anns,
+        categories=[dict(id=0, isthing=1), dict(id=1, isthing=0)])
+    write_json(gt, 'gt', 'vipseg', 'panoptic_gt_VIPSeg_val.json')
+    _panoptic_frames(('vipseg', 'good', 'pan_pred'), 'v1', seg, cats)
+    write_json(dict(annotations=gt_anns), 'vipseg', 'good', 'pred.json')
+    kw = dict(metric='vpq', gt='gt/vipseg/panomasksRGB', args=[
+        '--vpq-format', 'vipseg', '--gt-json',
+        'DATA:gt/vipseg/panoptic_gt_VIPSeg_val.json'])
+    case('vipseg', 'good', 'vipseg/good', None, **kw)
+
+    def bad(name, expect, mutate, png=None):
+        copy_tree('vipseg/good', f'vipseg/{name}')
+        pred = dict(annotations=copy.deepcopy(gt_anns))
+        mutate(pred)
+        write_json(pred, 'vipseg', name, 'pred.json')
+        if png is not None:
+            write_bytes(png, 'vipseg', name, 'pan_pred', 'v1', '00001.png')
+        case('vipseg', name, f'vipseg/{name}', expect, **kw)
+
+    write_bytes(b'', 'vipseg', 'empty_json', 'pred.json')
+    shutil.copytree(path('vipseg', 'good', 'pan_pred'),
+                    path('vipseg', 'empty_json', 'pan_pred'))
+    case('vipseg', 'empty_json', 'vipseg/empty_json', 'pred.json: is empty',
+         **kw)
+    bad('no_annotations', '"annotations" is missing',
+        lambda p: p.update(annotations=None))
+    bad('unknown_video', "video 'v9'): \"video_id\" is not a video of the "
+        'ground truth', lambda p: p['annotations'][0].update(video_id='v9'))
+    bad('duplicate_video', "video 'v1'): \"video_id\" is listed twice",
+        lambda p: p['annotations'].append(p['annotations'][0]))
+    bad('frame_count', "video 'v1': \"annotations\" has 1 frames, the "
+        'ground truth 2', lambda p: p['annotations'][0]['annotations'].pop())
+    bad('duplicate_segment', 'frame 00000.png: "segments_info.id" 1 is '
+        'listed twice', lambda p: p['annotations'][0]['annotations'][0][
+            'segments_info'].append(dict(id=1, category_id=0)))
+    bad('unknown_category', '"segments_info.category_id" 124 is not a '
+        'dataset category', lambda p: p['annotations'][0]['annotations'][1][
+            'segments_info'][0].update(category_id=124))
+    bad('truncated_png', 'frame 00001.png: is truncated', lambda p: None,
+        png=png_bytes(id2rgb(seg[1]), 'RGB')[:45])
+    bad('wrong_size', '"size" is 4x5 (HxW), the frame is 4x6',
+        lambda p: None, png=png_bytes(np.zeros((H, 5, 3)), 'RGB'))
+
+
+# --------------------------------------------------------- Cityscapes-VPS
+def cityscapes_vps():
+    seg = np.zeros((2, H, W), np.int64)
+    seg[:, :, :3] = 1
+    seg[:, 2:, 3:] = 2
+    cats = {1: 0, 2: 11}
+    names = [f'0000_{t:04d}_frankfurt_000000_{t:06d}' for t in range(2)]
+    images = [dict(id=t, file_name=f'{n}_newImg8bit.png', height=H,
+                   width=W) for t, n in enumerate(names)]
+    anns = []
+    for t, n in enumerate(names):
+        write_bytes(png_bytes(id2rgb(seg[t]), 'RGB'), 'gt', 'cityscapes_vps',
+                    'panoptic_video', f'{n}_final_mask.png')
+        write_bytes(png_bytes(id2rgb(seg[t]), 'RGB'), 'cityscapes_vps',
+                    'good', 'pan_pred', f'{t}.png')
+        anns.append(dict(image_id=t, segments_info=[
+            dict(id=i, category_id=cats[i], iscrowd=0,
+                 area=int((seg[t] == i).sum())) for i in (1, 2)]))
+    gt = dict(images=images, annotations=anns, categories=[
+        dict(id=0, isthing=0), dict(id=11, isthing=1)])
+    write_json(gt, 'gt', 'cityscapes_vps', 'panoptic_gt_val_city_vps.json')
+    write_json(dict(annotations=anns), 'cityscapes_vps', 'good', 'pred.json')
+    kw = dict(metric='vpq', gt='gt/cityscapes_vps/panoptic_video', args=[
+        '--vpq-format', 'cityscapes_vps', '--gt-json',
+        'DATA:gt/cityscapes_vps/panoptic_gt_val_city_vps.json'])
+    case('cityscapes_vps', 'good', 'cityscapes_vps/good', None, **kw)
+
+    def bad(name, expect, mutate, png=None):
+        copy_tree('cityscapes_vps/good', f'cityscapes_vps/{name}')
+        pred = dict(annotations=copy.deepcopy(anns))
+        mutate(pred)
+        write_json(pred, 'cityscapes_vps', name, 'pred.json')
+        if png is not None:
+            write_bytes(png, 'cityscapes_vps', name, 'pan_pred', '1.png')
+        case('cityscapes_vps', name, f'cityscapes_vps/{name}', expect, **kw)
+
+    bad('frame_count', '"annotations" has 1 frames, the ground truth 2',
+        lambda p: p['annotations'].pop())
+    bad('segment_no_category', 'image 0: "segments_info" entry',
+        lambda p: p['annotations'][0]['segments_info'][0].pop(
+            'category_id'))
+    bad('wrong_size', 'image 1: "size" is 6x4 (HxW), the frame is 4x6',
+        lambda p: None, png=png_bytes(np.zeros((W, H, 3)), 'RGB'))
+    bad('missing_png', 'image 1: is missing', lambda p: None)
+    os.remove(path('cityscapes_vps', 'missing_png', 'pan_pred', '1.png'))
+
+
+if __name__ == '__main__':
+    for sub in os.listdir(ROOT):
+        if osp.isdir(osp.join(ROOT, sub)):
+            shutil.rmtree(osp.join(ROOT, sub))
+    for make in (ytvis, davis, kitti_step, vipseg, cityscapes_vps):
+        make()
+    with open(osp.join(ROOT, 'manifest.json'), 'w') as f:
+        json.dump(dict(cases=CASES), f, indent=1)
+    print(f'{len(CASES)} cases')
