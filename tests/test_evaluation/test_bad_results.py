@@ -12,6 +12,7 @@ Cases are listed in ``tests/data/bad/manifest.json`` (written by
 import collections
 import importlib.util
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -40,17 +41,20 @@ def _run(case: dict, eval_offline):
         argv = ['--metric', case['metric'], '--gt',
                 osp.join(ROOT, case['gt']), '--pred', pred]
         argv += [osp.join(ROOT, a[5:]) if a.startswith('DATA:') else a
-                 for a in case['args']]
+                 for a in case.get('args', [])]
         return eval_offline.main(argv)
     problems = check_submission(case['benchmark'], pred,
                                 osp.join(ROOT, case['split']),
-                                options=dict(case['args']))
+                                options=dict(case.get('args', [])))
     if not problems.ok:
         raise ResultsFormatError('\n'.join(problems.errors))
     return problems
 
 
-@pytest.mark.parametrize('case', CASES, ids=[c['id'] for c in CASES])
+@pytest.mark.parametrize('case', [
+    pytest.param(c, marks=pytest.mark.slow) if c.get('slow') else c
+    for c in CASES
+], ids=[c['id'] for c in CASES])
 def test_bad_results_case(case, eval_offline):
     if case['expect'] is None:
         _run(case, eval_offline)
@@ -65,14 +69,22 @@ def test_bad_results_case(case, eval_offline):
     assert name in text and 'Fix: ' in text, text
 
 
+def test_valid_kitti_step_passes_validation():
+    """The fast half of the slow ``kitti_step/good`` case."""
+    from mmvidseg.evaluation.validation import validate_kitti_step_folder
+    problems = validate_kitti_step_folder(
+        osp.join(ROOT, 'kitti_step', 'good'), osp.join(ROOT, 'gt',
+                                                         'kitti_step'))
+    assert problems.ok and problems.checked == dict(frames=2, sequences=1)
+
+
 def test_corpus_is_small_and_covers_every_format():
     total = 0
     for case in CASES:
         for key in ('pred', 'gt', 'split'):
-            if case[key]:
+            if case.get(key):
                 p = osp.join(ROOT, case[key])
                 assert osp.exists(p), p
-    import os
     for d, _, files in os.walk(ROOT):
         total += sum(osp.getsize(osp.join(d, f)) for f in files)
     assert total < 200_000

@@ -61,8 +61,8 @@ def write_bytes(data, *parts):
 def png_bytes(arr, mode):
     buf = io.BytesIO()
     img = Image.fromarray(np.asarray(arr, np.uint8), mode=mode)
-    if mode == 'P':
-        img.putpalette(davis_palette())
+    if mode == 'P':  # the first DAVIS colours keep the files small
+        img.putpalette(davis_palette()[:3 * 8])
     img.save(buf, format='PNG')
     return buf.getvalue()
 
@@ -82,10 +82,12 @@ def zip_dir(src, dst, prefix=''):
 
 
 def case(fmt, name, pred, expect, via='offline', metric=None, gt=None,
-         args=(), benchmark=None, split=None):
-    CASES.append(dict(id=f'{fmt}/{name}', format=fmt, via=via,
-                      metric=metric, benchmark=benchmark, gt=gt, split=split,
-                      pred=pred, args=list(args), expect=expect))
+         args=(), benchmark=None, split=None, slow=None):
+    entry = dict(id=f'{fmt}/{name}', format=fmt, via=via, metric=metric,
+                 benchmark=benchmark, gt=gt, split=split, pred=pred,
+                 args=list(args), expect=expect, slow=slow)
+    CASES.append({k: v for k, v in entry.items()
+                  if v is not None or k == 'expect'})
 
 
 # --------------------------------------------------------- YouTube-VIS / OVIS
@@ -248,7 +250,9 @@ def kitti_step():
         write_bytes(png_bytes(rgb, 'RGB'), 'kitti_step', 'good', '0000',
                     f'{t:06d}.png')
     kw = dict(metric='stq', gt='gt/kitti_step')
-    case('kitti_step', 'good', 'kitti_step/good', None, **kw)
+    # STQ itself takes ~10 s even on 4x6 frames: the valid case is 'slow'
+    # by default, and its validation alone runs in the fast test
+    case('kitti_step', 'good', 'kitti_step/good', None, slow=True, **kw)
 
     def bad(name, expect, mutate):
         copy_tree('kitti_step/good', f'kitti_step/{name}')
@@ -259,7 +263,7 @@ def kitti_step():
         lambda p: shutil.rmtree(osp.dirname(p)))
     bad('missing_frame', 'sequence 0000 frame 000001.png: is missing',
         os.remove)
-    bad('palette_png', '"mode" is palette (bit depth 8), expected RGB',
+    bad('palette_png', '"mode" is palette (bit depth 4), expected RGB',
         lambda p: write_bytes(png_bytes(sem, 'P'), p))
     bad('wrong_size', '"size" is 2x6 (HxW), the frame is 4x6',
         lambda p: write_bytes(png_bytes(np.zeros((2, W, 3)), 'RGB'), p))
@@ -381,12 +385,220 @@ def cityscapes_vps():
     os.remove(path('cityscapes_vps', 'missing_png', 'pan_pred', '1.png'))
 
 
+# -------------------------------------------------------------- KITTI-MOTS
+def mots():
+    a, b = rle(box(0, 2, 0, 3))['counts'], rle(box(2, 4, 3, 6))['counts']
+    lines = [f'0 1001 1 {H} {W} {a}', f'0 2001 2 {H} {W} {b}',
+             f'1 1001 1 {H} {W} {a}']
+    with open(path('gt', 'mots', '0002.txt'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    with open(path('gt', 'mots.seqmap'), 'w') as f:
+        f.write('0002 empty 000000 000001\n')
+    kw = dict(metric='mots', gt='gt/mots',
+              args=['--seqmap', 'DATA:gt/mots.seqmap'])
+
+    def write(name, text, seq='0002'):
+        with open(path('mots', name, f'{seq}.txt'), 'w') as f:
+            f.write(text)
+        case('mots', name, f'mots/{name}', expect, **kw)
+
+    expect = None
+    write('good', '\n'.join(lines) + '\n')
+    for name, expect, line in (
+            ('field_count', '0002 line 2: has 5 fields, expected 6',
+             f'0 2001 2 {H} {b}'),
+            ('not_integer', 'line 2: "frame track_id class_id img_height '
+             'img_width" are not all integers', f'0 2001 car {H} {W} {b}'),
+            ('unknown_class', 'frame 0 (line 2): "class_id" is 7',
+             f'0 2001 7 {H} {W} {b}'),
+            ('duplicate_track', 'frame 0 (line 2): "track_id" 1001 appears '
+             'twice', f'0 1001 1 {H} {W} {b}'),
+            ('wrong_size', '"img_height img_width" are 6 4, the frames are '
+             '4 6', f'0 2001 2 {W} {H} {b}'),
+            ('corrupt_rle', 'frame 0 (line 2): "rle.counts" does not '
+             'decode', f'0 2001 2 {H} {W} {b[:-1]}'),
+            ('frame_outside', 'frame 9 (line 2): "frame" 9 is outside the '
+             'sequence', f'9 2001 2 {H} {W} {b}')):
+        write(name, '\n'.join([lines[0], line, lines[2]]) + '\n')
+    expect = 'sequence 0002: has neither 0002.txt nor a 0002/ PNG folder'
+    write('missing_sequence', '\n'.join(lines) + '\n', seq='0003')
+    expect = 'sequence 0002: is not a text file'
+    write_bytes(b'\x89PNG\xff\xfe' * 4, 'mots', 'binary', '0002.txt')
+    case('mots', 'binary', 'mots/binary', expect, **kw)
+
+
+# -------------------------------------------------------------------- BURST
+def burst():
+    paths = ['frame0000.jpg', 'frame0030.jpg']
+    segs = [{'1': dict(rle=rle(box(0, 2, 0, 3))['counts'])},
+            {'1': dict(rle=rle(box(1, 3, 0, 3))['counts'])}]
+    seq = dict(id=1, dataset='YFCC100M', seq_name='s1', height=H, width=W,
+               annotated_image_paths=paths, segmentations=segs,
+               track_category_ids={'1': 805}, neg_category_ids=[],
+               not_exhaustive_category_ids=[], fps=1)
+    gt = dict(split='val', categories=[dict(id=805, name='person')],
+              sequences=[seq])
+    write_json(gt, 'gt', 'burst', 'all_classes.json')
+    good = copy.deepcopy(gt)
+    for frame in good['sequences'][0]['segmentations']:
+        frame['1']['score'] = 0.8
+    write_json(good, 'burst', 'good.json')
+    kw = dict(metric='hota', gt='gt/burst/all_classes.json')
+    case('burst', 'good', 'burst/good.json', None, **kw)
+
+    def bad(name, expect, mutate, replace=False):
+        pred = copy.deepcopy(good)
+        out = mutate(pred)
+        write_json(out if replace else pred, 'burst', f'{name}.json')
+        case('burst', name, f'burst/{name}.json', expect, **kw)
+
+    s0 = "sequences[0] (YFCC100M/s1)"
+    write_bytes(b'', 'burst', 'empty.json')
+    case('burst', 'empty', 'burst/empty.json', 'is empty', **kw)
+    bad('no_sequences', '"sequences" is missing', lambda p: p.pop(
+        'sequences'))
+    bad('missing_key', 'sequences[0]: "segmentations" is missing',
+        lambda p: p['sequences'][0].pop('segmentations'))
+    bad('unknown_sequence', 'sequences[0] (YFCC100M/s9): "seq_name" is not '
+        'a sequence of the ground truth', lambda p: p['sequences'][0].update(
+            seq_name='s9'))
+    bad('duplicate_sequence', 'sequences[1] (YFCC100M/s1): "seq_name" '
+        'duplicates sequences[0]', lambda p: p['sequences'].append(
+            p['sequences'][0]))
+    bad('frame_count', f'{s0}: "segmentations" has 1 frames for 2 '
+        'annotated_image_paths', lambda p: p['sequences'][0][
+            'segmentations'].pop())
+    bad('corrupt_rle', f'{s0} frame frame0030.jpg track 1: "rle.counts" '
+        'does not decode', lambda p: p['sequences'][0]['segmentations'][1][
+            '1'].update(rle='00'))
+    bad('score_above_1', 'track 1: "score" must be a finite number in '
+        '[0, 1], got 2.0', lambda p: p['sequences'][0]['segmentations'][0][
+            '1'].update(score=2.0))
+    bad('track_without_category', 'track 2: "track_category_ids" has no '
+        'entry for track 2', lambda p: p['sequences'][0]['segmentations'][
+            0].update({'2': dict(rle=segs[0]['1']['rle'])}))
+    bad('track_id_not_int', 'track a: "track_id" is not an integer string',
+        lambda p: p['sequences'][0]['segmentations'][0].update(
+            {'a': dict(rle=segs[0]['1']['rle'])}))
+    bad('null_mask', 'track 1: "rle" is missing', lambda p: p['sequences'][
+        0]['segmentations'][0].update({'1': None}))
+
+
+# ------------------------------------------------ A2D-Sentences (COCO list)
+def a2d():
+    m = box(1, 3, 1, 4)
+    gt = dict(images=[dict(id='v_a_f_1_i_0', height=H, width=W)],
+              annotations=[dict(id=1, image_id='v_a_f_1_i_0', category_id=1,
+                                iscrowd=0, segmentation=rle(m), area=6.,
+                                bbox=[1, 1, 3, 2])],
+              categories=[dict(id=1, name='o')])
+    write_json(gt, 'gt', 'a2d.json')
+    good = [dict(image_id='v_a_f_1_i_0', category_id=1, segmentation=rle(m),
+                 score=0.9)]
+    write_json(good, 'a2d', 'good.json')
+    kw = dict(metric='refer_a2d', gt='gt/a2d.json')
+    case('a2d', 'good', 'a2d/good.json', None, **kw)
+
+    def bad(name, expect, mutate, replace=False):
+        pred = copy.deepcopy(good)
+        out = mutate(pred)
+        write_json(out if replace else pred, 'a2d', f'{name}.json')
+        case('a2d', name, f'a2d/{name}.json', expect, **kw)
+
+    bad('not_a_list', 'holds a dict, not a list', lambda p: p[0],
+        replace=True)
+    bad('missing_key', '[0]: "segmentation" is missing',
+        lambda p: p[0].pop('segmentation'))
+    bad('unknown_image', "[0] (image_id 'v_b_f_1_i_0'): \"image_id\" is "
+        'not an image of the ground truth', lambda p: p[0].update(
+            image_id='v_b_f_1_i_0'))
+    bad('mask_size', '"segmentation.size" is [6, 4], the frame is [4, 6]',
+        lambda p: p[0].update(segmentation=rle(np.ones((W, H)))))
+    bad('score_nan', '"score" must be a finite number in [0, 1], got nan',
+        lambda p: p[0].update(score=float('nan')))
+    bad('corrupt_rle', '"segmentation.counts" does not decode',
+        lambda p: p[0]['segmentation'].update(counts='3'))
+
+
+# ------------------------------------------------------- Ref-YouTube-VOS
+def refer():
+    frames = ['00000', '00005']
+    masks = [box(0, 2, 0, 3) * 255, box(1, 3, 1, 4) * 255]
+    for sub in (('gt', 'rvos', 'Annotations'),
+                ('rvos', 'good', 'Annotations')):
+        for f, m in zip(frames, masks):
+            write_bytes(png_bytes(m, 'L'), *sub, 'vid1', '0', f'{f}.png')
+    write_json(dict(videos=dict(vid1=dict(expressions={'0': dict(
+        exp='a cat')}, frames=frames))), 'gt', 'rvos',
+        'meta_expressions.json')
+    kw = dict(metric='refer_jf', gt='gt/rvos/Annotations')
+    case('rvos', 'good', 'rvos/good', None, **kw)
+
+    def bad(name, expect, mutate, **extra):
+        copy_tree('rvos/good', f'rvos/{name}')
+        mutate(path('rvos', name, 'Annotations', 'vid1', '0', '00005.png'))
+        case('rvos', name, f'rvos/{name}', expect, **dict(kw, **extra))
+
+    bad('missing_frame', 'video vid1 expression 0 frame 00005: Annotations/'
+        'vid1/0/00005.png is missing', os.remove)
+    bad('rgb_png', 'frame 00005: "mode" is RGB (bit depth 8), expected grey '
+        'or palette', lambda p: write_bytes(png_bytes(np.zeros((H, W, 3)),
+                                                      'RGB'), p))
+    bad('truncated_png', 'frame 00005: is truncated', lambda p: write_bytes(
+        png_bytes(masks[1], 'L')[:40], p))
+    # the CodaLab zip, through the checker against meta_expressions.json
+    kw = dict(via='checker', benchmark='ref_youtube_vos',
+              split='gt/rvos/meta_expressions.json')
+    zip_dir('rvos/good', 'rvos/good.zip')
+    case('rvos', 'good_zip', 'rvos/good.zip', None, **kw)
+    zip_dir('rvos/good/Annotations', 'rvos/no_annotations_dir.zip')
+    case('rvos', 'zip_no_annotations_dir', 'rvos/no_annotations_dir.zip',
+         '"Annotations/" is not at the archive root', **kw)
+    zip_dir('rvos/good', 'rvos/nested.zip', prefix='submission/')
+    case('rvos', 'zip_nested', 'rvos/nested.zip', "it is under "
+         "'submission/'", **kw)
+    bad('values_not_binary', 'frame 00005: "values" are [0, 7], not 0 / 255',
+        lambda p: write_bytes(png_bytes(box(0, 1, 0, 1) * 7, 'L'), p), **kw)
+    copy_tree('rvos/good', 'rvos/missing_video')
+    os.rename(path('rvos', 'missing_video', 'Annotations', 'vid1'),
+              path('rvos', 'missing_video', 'Annotations', 'vid2'))
+    case('rvos', 'missing_video', 'rvos/missing_video',
+         'video vid1: has no folder Annotations/vid1/', **kw)
+
+
+# ----------------------------------------------------- COCO-Videos (TTT)
+def coco_videos():
+    m = box(0, 3, 2, 5)
+    gt = dict(images=[dict(id=1, height=H, width=W, file_name='0.jpg')],
+              annotations=[dict(id=1, image_id=1, category_id=3, iscrowd=0,
+                                segmentation=rle(m), area=9.,
+                                bbox=[2, 0, 3, 3])],
+              categories=[dict(id=3, name='car')])
+    write_json(gt, 'gt', 'coco_videos', 'tokyo.json')
+    good = [dict(image_id=1, category_id=3, segmentation=rle(m), score=1.0)]
+    kw = dict(metric='coco_videos', gt='gt/coco_videos')
+    for name, expect, mutate in (
+            ('good', None, lambda p: None),
+            ('unknown_image', '[0] (image_id 7): "image_id" is not an image',
+             lambda p: p[0].update(image_id=7)),
+            ('missing_key', '[0]: "score" is missing',
+             lambda p: p[0].pop('score')),
+            ('score_negative', '"score" must be a finite number in [0, 1], '
+             'got -0.1', lambda p: p[0].update(score=-0.1))):
+        pred = copy.deepcopy(good)
+        mutate(pred)
+        write_json(pred, 'coco_videos', name, 'tokyo.json')
+        case('coco_videos', name, f'coco_videos/{name}', expect, **kw)
+
+
 if __name__ == '__main__':
     for sub in os.listdir(ROOT):
         if osp.isdir(osp.join(ROOT, sub)):
             shutil.rmtree(osp.join(ROOT, sub))
-    for make in (ytvis, davis, kitti_step, vipseg, cityscapes_vps):
+    for make in (ytvis, davis, kitti_step, vipseg, cityscapes_vps, mots,
+                 burst, a2d, refer, coco_videos):
         make()
     with open(osp.join(ROOT, 'manifest.json'), 'w') as f:
-        json.dump(dict(cases=CASES), f, indent=1)
+        f.write('{"cases": [\n' + ',\n'.join(
+            json.dumps(c) for c in CASES) + '\n]}\n')
     print(f'{len(CASES)} cases')
