@@ -38,7 +38,7 @@ def _layout(tree: Tree, split: Split, problems: Problems) -> Optional[str]:
     fix = ('put the sequence folders at the archive root: `cd RESULTS && '
            'zip -r ../submission.zip *`' if tree.is_zip else
            'pass the folder that holds the sequence folders')
-    fix += f' (they are under {nested[0]!r}/)'
+    fix += f' (they are under {nested[0]}/)'
     problems.error(tree.path, 'layout', '', 'has no folder named after a '
                    f'sequence of {split.source} at its root ({where})', fix)
     return None

@@ -65,8 +65,8 @@ def _ytvis(sub: str, split_file: str, problems: Problems, opts: dict):
     validate_ytvis_results(sub, split, problems)
     missing = [w for w in problems.warnings if 'have no prediction' in w]
     if missing and opts.get('strict_videos'):
-        problems.error(sub, '', 'video_id', missing[0].split(': ', 1)[-1],
-                       'predict every video of the split')
+        problems.error(sub, '', '', missing[0].split(': ', 1)[-1],
+                       'predict every video of the split (--all-videos)')
 
 
 def _refer(sub: str, split_file: str, problems: Problems, opts: dict):

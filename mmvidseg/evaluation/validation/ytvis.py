@@ -87,11 +87,12 @@ def validate_ytvis_results(results: Union[list, str], split: Split,
     places: List[tuple] = []
     seen = set()
     for i, res in enumerate(results):
+        if isinstance(res, dict) and res.get('video_id') in split.videos:
+            seen.add(res['video_id'])
         loc = _check_entry(i, res, split, cats, source, problems)
         if loc is None:
             continue
         vid, (h, w) = loc
-        seen.add(vid)
         for t, segm in enumerate(res['segmentations']):
             where = f'[{i}] (video_id {vid}), frame {t}'
             if segm is None:
@@ -123,7 +124,7 @@ def validate_ytvis_results(results: Union[list, str], split: Split,
     _check_counts(strings, places, source, problems)
     missing = [v for v in split.videos if v not in seen]
     if missing and results:
-        problems.warn(source, '', 'video_id', f'{len(missing)} video(s) of '
+        problems.warn(source, '', '', f'{len(missing)} video(s) of '
                       f'{split.source} have no prediction (e.g. '
                       f'{missing[:5]})')
     problems.count('masks', len(strings))
