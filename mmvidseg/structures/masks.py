@@ -301,29 +301,28 @@ def rle_counts_valid(counts: Sequence[str],
     k = np.arange(len(c)) - start[group]  # (L,) position in its value
     bad |= k > 6  # 7 chars hold 35 bits, more than any run
     bad[last] |= ~ends[last]  # a value cut off by the end of the string
-    value = np.bincount(group, weights=(c & 0x1f) << (5 * np.minimum(k, 6)))
-    value = value.astype(np.int64)  # (G,)
+    contrib = (c & 0x1f) << (5 * np.minimum(k, 6))  # (L,)
+    value = np.add.reduceat(contrib, start)  # (G,) exact int64
     sign = (c[last] & 0x10) != 0
     value -= np.where(sign, np.left_shift(1, 5 * (k[last] + 1)), 0)
-    # runs: i > 2 adds the run two back -> prefix sums per parity stream
+    # runs: run i > 2 adds run i - 2, i.e. prefix sums of the odd and of
+    # the even (i >= 2) values within each mask
     run_first = mask_first[start]  # (G,) first run of a mask
-    first_run = np.flatnonzero(run_first)
-    idx = np.arange(len(value)) - np.repeat(
-        first_run, np.diff(np.append(first_run, len(value))))  # (G,)
+    first_run = np.flatnonzero(run_first)  # (M,)
+    mask_idx = np.cumsum(run_first) - 1  # (G,) -> 0..M-1
+    idx = np.arange(len(value)) - first_run[mask_idx]  # (G,) run index
+    odd = (idx & 1) == 1
     runs = value.copy()
-    for parity in (1, 0):
-        stream = np.where((idx % 2 == parity) & (idx > 0), value, 0)
+    for sel in (odd, ~odd & (idx > 0)):
+        stream = np.where(sel, value, 0)
         csum = np.cumsum(stream)
-        before = np.repeat(csum[first_run] - stream[first_run],
-                           np.diff(np.append(first_run, len(value))))
-        sel = (idx % 2 == parity) & (idx > 0)
-        runs[sel] = (csum - before)[sel]
+        base = csum[first_run] - stream[first_run]  # (M,) sum before
+        runs[sel] = (csum - base[mask_idx])[sel]
     has = lengths > 0
-    owner = np.flatnonzero(has)  # masks that own the groups, in order
-    g_mask = owner[np.cumsum(run_first) - 1]  # (G,)
+    g_mask = np.flatnonzero(has)[mask_idx]  # (G,) mask of each run
     l_mask = np.repeat(np.arange(n), lengths)  # (L,)
-    bad_masks = np.bincount(l_mask, weights=bad, minlength=n) > 0
-    bad_masks |= np.bincount(g_mask, weights=runs < 0, minlength=n) > 0
+    bad_masks = np.bincount(l_mask[bad], minlength=n) > 0
+    bad_masks |= np.bincount(g_mask[runs < 0], minlength=n) > 0
     total = np.bincount(g_mask, weights=runs, minlength=n)
     ok[has] = ~bad_masks[has] & (total[has] == expected[has])
     return ok

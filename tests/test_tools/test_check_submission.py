@@ -148,3 +148,16 @@ def test_exit_code_from_the_command_line():
     assert proc.returncode == 1, proc.stderr
     assert 'frame frame0030.jpg track 1: "rle.counts" does not decode' in \
         proc.stdout
+
+
+def test_verify_submission_raises_with_every_problem():
+    from mmvidseg.evaluation.validation.submission import verify_submission
+    split = osp.join(BAD, 'gt', 'ytvis.json')
+    ok = verify_submission('youtube_vis_2019',
+                           osp.join(BAD, 'ytvis', 'good.zip'), split)
+    assert ok.ok and ok.checked == dict(tracks=2, masks=4)
+    with pytest.raises(ResultsFormatError, match=r'(?s)would be rejected.*'
+                       r'"results.json" is not at the archive root.*'
+                       r'INVALID'):
+        verify_submission('youtube_vis_2019',
+                          osp.join(BAD, 'ytvis', 'nested.zip'), split)

@@ -57,12 +57,15 @@ def _json(path: str):
             from exc
 
 
-def _ytvis(sub: str, split_file: str, problems: Problems, opts: dict):
+def ytvis_split_file(split_file: str) -> Split:
+    """Split of a YouTube-VIS / OVIS annotation JSON or video list."""
     if split_file.endswith('.json'):
-        split = split_from_ytvis(_json(split_file), split_file)
-    else:
-        split = split_from_video_list(split_file, int_ids=True)
-    validate_ytvis_results(sub, split, problems)
+        return split_from_ytvis(_json(split_file), split_file)
+    return split_from_video_list(split_file, int_ids=True)
+
+
+def _ytvis(sub: str, split_file: str, problems: Problems, opts: dict):
+    validate_ytvis_results(sub, ytvis_split_file(split_file), problems)
     missing = [w for w in problems.warnings if 'have no prediction' in w]
     if missing and opts.get('strict_videos'):
         problems.error(sub, '', '', missing[0].split(': ', 1)[-1],
@@ -155,4 +158,22 @@ def check_submission(benchmark: str, submission: str, split_file: str,
     return problems
 
 
-__all__ = ['BENCHMARKS', 'Split', 'check_submission']
+def verify_submission(benchmark: str, submission: str, split_file: str,
+                      options: Optional[dict] = None) -> Problems:
+    """:func:`check_submission` that raises when anything is wrong (for
+    the tools that write submissions, e.g. ``tools/test_vis.py``).
+
+    Raises:
+        ResultsFormatError: listing every problem and the summary.
+    """
+    problems = check_submission(benchmark, submission, split_file,
+                                options=options)
+    if not problems.ok:
+        raise ResultsFormatError(
+            f'{submission} would be rejected or mis-scored by the '
+            f'{benchmark} server:\n' + '\n'.join(problems.errors) +
+            f'\n{problems.summary()}')
+    return problems
+
+
+__all__ = ['BENCHMARKS', 'Split', 'check_submission', 'verify_submission']
