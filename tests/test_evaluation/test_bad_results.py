@@ -90,5 +90,22 @@ def test_corpus_is_small_and_covers_every_format():
     assert total < 200_000
     counts = collections.Counter(c['format'] for c in CASES
                                  if c['expect'] is not None)
-    assert set(counts) >= {'ytvis', 'ovis'}
+    assert set(counts) == {
+        'ytvis', 'ovis', 'davis', 'ref_davis', 'kitti_step', 'vipseg',
+        'cityscapes_vps', 'mots', 'burst', 'a2d', 'rvos', 'coco_videos'}
     assert all(n >= 2 for n in counts.values()), counts
+
+
+def test_command_line_prints_the_message_without_a_traceback():
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=osp.join(ROOT, '..', '..', '..'))
+    proc = subprocess.run(
+        [sys.executable, TOOL, '--metric', 'ytvis', '--gt',
+         osp.join(ROOT, 'gt', 'ytvis.json'), '--pred',
+         osp.join(ROOT, 'ytvis', 'mask_size.json')],
+        capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr
+    assert proc.stderr.startswith('ResultsFormatError: ') and \
+        'mask_size.json: [0] (video_id 1), frame 0: "segmentations.size"' \
+        in proc.stderr

@@ -30,6 +30,7 @@ from mmvidseg.evaluation.functional.coco_videos import (coco_videos_summary,
                                                         frame_pq)
 from mmvidseg.evaluation.validation.coco import (coco_images,
                                                  validate_coco_segm_results)
+from mmvidseg.evaluation.validation.panoptic import validate_coco_panoptic
 from ._args import add_once
 
 
@@ -57,6 +58,9 @@ def _ids(path: str) -> np.ndarray:
 
 def _panoptic_video(gt_dir: str, pred_dir: str, video: str) -> list:
     gt = _load(osp.join(gt_dir, f'{video}.json'))
+    validate_coco_panoptic(osp.join(pred_dir, f'{video}.json'),
+                           osp.join(pred_dir, video), gt,
+                           osp.join(gt_dir, video))
     pred = _load(osp.join(pred_dir, f'{video}.json'))
     cats = {c['id']: c for c in gt['categories']}
     preds = {a['image_id']: a for a in pred['annotations']}

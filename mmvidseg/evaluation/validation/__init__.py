@@ -13,7 +13,7 @@ from .coco import validate_coco_segm_results
 from .davis import validate_davis_results
 from .errors import Problems, ResultsFormatError
 from .mots import validate_mots_folder
-from .panoptic import (validate_cityscapes_vps,
+from .panoptic import (validate_cityscapes_vps, validate_coco_panoptic,
                        validate_kitti_step_folder, validate_vipseg)
 from .refer import (validate_a2d_results,
                     validate_refer_submission)
@@ -27,7 +27,8 @@ __all__ = [
     'split_from_davis', 'split_from_meta_expressions',
     'split_from_video_list', 'split_from_ytvis', 'validate_a2d_results',
     'validate_burst_results', 'validate_cityscapes_vps',
-    'validate_coco_segm_results', 'validate_davis_results',
+    'validate_coco_panoptic', 'validate_coco_segm_results',
+    'validate_davis_results',
     'validate_kitti_step_folder', 'validate_mots_folder',
     'validate_refer_submission', 'validate_vipseg', 'validate_ytvis_results'
 ]

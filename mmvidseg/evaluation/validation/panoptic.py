@@ -32,8 +32,10 @@ def _read(path: str) -> Optional[bytes]:
 
 
 def _gt_size(path: str):
-    data = _read(path)
-    header = png_header(data[:33]) if data else None
+    if not osp.isfile(path):
+        return None
+    with open(path, 'rb') as f:
+        header = png_header(f.read(33))
     return header[:2] if header else None
 
 
@@ -173,6 +175,52 @@ def _check_vipseg_video(vid, video: dict, frames, pred: str, gt_dir: str,
                      osp.join(gt_dir, vid, img['file_name']), where,
                      problems, size)
     problems.count('videos')
+
+
+def validate_coco_panoptic(pred_json: str, pred_dir: str, gt: dict,
+                           gt_dir: str,
+                           problems: Optional[Problems] = None) -> Problems:
+    """A COCO-panoptic prediction (COCO-Videos panoptic: ``<video>.json``
+    with ``annotations: [{image_id, file_name, segments_info}]`` and the
+    PNGs in ``<video>/``) against the GT JSON of the same video."""
+    problems = problems or Problems()
+    data = load_json_file(pred_json, problems, 'panoptic JSON')
+    if data is None:
+        return problems
+    entries = data.get('annotations') if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        problems.error(pred_json, '', 'annotations', 'is missing (or not a '
+                       'list)', 'write {"annotations": [{image_id, '
+                       'file_name, segments_info}]}')
+        return problems
+    cats = {c['id'] for c in gt.get('categories', [])}
+    by_image: Dict = {}
+    for i, entry in enumerate(entries):
+        missing = [k for k in ('image_id', 'file_name', 'segments_info')
+                   if not isinstance(entry, dict) or k not in entry]
+        if missing:
+            problems.error(pred_json, f'annotations[{i}]', missing[0],
+                           'is missing', 'write {image_id, file_name, '
+                           'segments_info} per frame')
+            continue
+        if entry['image_id'] in by_image:
+            problems.error(pred_json, f'annotations[{i}]', 'image_id',
+                           f'{entry["image_id"]!r} is listed twice',
+                           'write one entry per frame')
+            continue
+        by_image[entry['image_id']] = entry
+    for ann in gt['annotations']:
+        where = f'image_id {ann["image_id"]!r}'
+        entry = by_image.get(ann['image_id'])
+        if entry is None:
+            problems.error(pred_json, where, 'image_id', 'has no '
+                           'prediction', 'predict every ground-truth frame')
+            continue
+        if _check_segments(entry['segments_info'], pred_json, where, cats,
+                           problems):
+            _check_frame(osp.join(pred_dir, entry['file_name']),
+                         osp.join(gt_dir, ann['file_name']), where, problems)
+    return problems
 
 
 def validate_cityscapes_vps(pred: str, gt_json: dict,

@@ -232,6 +232,25 @@ def davis():
                 '00002.png')
     case('davis', 'id_above_objects', 'davis/id_above_objects',
          'frame 00002: "object id" 3 is above 2', **kw)
+    # Ref-DAVIS17: one folder per annotator, unsupervised layout
+    for t in range(3):
+        write_bytes(png_bytes(ids[t], 'P'), 'gt', 'davis',
+                    'Annotations_unsupervised', '480p', 'seqa',
+                    f'{t:05d}.png')
+    ref = dict(metric='refer_jf', gt='gt/davis', args=['--ref-davis'])
+    broken = dict(good=None, truncated_png=png_bytes(ids[2], 'P')[:50],
+                  wrong_size=png_bytes(np.zeros((W, W)), 'P'))
+    for name, last in broken.items():
+        for t in range(3):
+            data = png_bytes(ids[t], 'P') if t < 2 or last is None else last
+            write_bytes(data, 'ref_davis', name, 'anno_0', 'seqa',
+                        f'{t:05d}.png')
+    case('ref_davis', 'good', 'ref_davis/good', None, **ref)
+    case('ref_davis', 'truncated_png', 'ref_davis/truncated_png',
+         'sequence seqa frame 00002: is truncated', **ref)
+    case('ref_davis', 'wrong_size', 'ref_davis/wrong_size',
+         'sequence seqa frame 00002: "size" is 6x6 (HxW), the frame is 4x6',
+         **ref)
     copy_tree('davis/good', 'davis/first_frame_missing')
     os.remove(path('davis', 'first_frame_missing', 'seqa', '00000.png'))
     case('davis', 'first_frame_missing', 'davis/first_frame_missing',
@@ -422,6 +441,18 @@ def mots():
         write(name, '\n'.join([lines[0], line, lines[2]]) + '\n')
     expect = 'sequence 0002: has neither 0002.txt nor a 0002/ PNG folder'
     write('missing_sequence', '\n'.join(lines) + '\n', seq='0003')
+    # the PNG-folder variant (ids class * 1000 + instance, 16-bit grey)
+    ids = np.zeros((H, W), np.uint16)
+    ids[:2, :3] = 1001
+    for name, data in (('png_good', None), ('png_truncated', 60)):
+        buf = io.BytesIO()
+        Image.fromarray(ids).save(buf, format='PNG')
+        for t in range(2):
+            write_bytes(buf.getvalue()[:data if t else None], 'mots', name,
+                        '0002', f'{t:06d}.png')
+    case('mots', 'png_good', 'mots/png_good', None, **kw)
+    case('mots', 'png_truncated', 'mots/png_truncated', 'sequence 0002 file '
+         '000001.png: is truncated', **kw)
     expect = 'sequence 0002: is not a text file'
     write_bytes(b'\x89PNG\xff\xfe' * 4, 'mots', 'binary', '0002.txt')
     case('mots', 'binary', 'mots/binary', expect, **kw)
@@ -591,12 +622,48 @@ def coco_videos():
         case('coco_videos', name, f'coco_videos/{name}', expect, **kw)
 
 
+
+def coco_videos_panoptic():
+    seg = np.zeros((H, W), np.int64)
+    seg[:2] = 5
+    seg[2:, :3] = 9
+    infos = [dict(id=5, category_id=1, iscrowd=0, area=12),
+             dict(id=9, category_id=2, iscrowd=0, area=6)]
+    cats = [dict(id=1, name='sky', isthing=0), dict(id=2, name='car',
+                                                    isthing=1)]
+    ann = dict(image_id=1, file_name='0.png', segments_info=infos)
+    write_json(dict(images=[dict(id=1, height=H, width=W,
+                                 file_name='0.jpg')], annotations=[ann],
+                    categories=cats), 'gt', 'coco_videos_panoptic',
+               'tokyo.json')
+    write_bytes(png_bytes(id2rgb(seg), 'RGB'), 'gt', 'coco_videos_panoptic',
+                'tokyo', '0.png')
+    kw = dict(metric='coco_videos', gt='gt/coco_videos_panoptic',
+              args=['--cv-task', 'panoptic'])
+    for name, expect, mutate, png in (
+            ('good', None, lambda p: None, id2rgb(seg)),
+            ('missing_frame', "image_id 1: \"image_id\" has no prediction",
+             lambda p: p['annotations'][0].update(image_id=2), id2rgb(seg)),
+            ('duplicate_segment', '"segments_info.id" 5 is listed twice',
+             lambda p: p['annotations'][0]['segments_info'].append(infos[0]),
+             id2rgb(seg)),
+            ('wrong_size', 'image_id 1: "size" is 4x5 (HxW), the frame is '
+             '4x6', lambda p: None, np.zeros((H, 5, 3)))):
+        pred = dict(annotations=[copy.deepcopy(ann)])
+        mutate(pred)
+        write_json(pred, 'coco_videos_panoptic', name, 'tokyo.json')
+        write_bytes(png_bytes(png, 'RGB'), 'coco_videos_panoptic', name,
+                    'tokyo', '0.png')
+        case('coco_videos', f'panoptic_{name}', f'coco_videos_panoptic/{name}',
+             expect, **kw)
+
+
 if __name__ == '__main__':
     for sub in os.listdir(ROOT):
         if osp.isdir(osp.join(ROOT, sub)):
             shutil.rmtree(osp.join(ROOT, sub))
     for make in (ytvis, davis, kitti_step, vipseg, cityscapes_vps, mots,
-                 burst, a2d, refer, coco_videos):
+                 burst, a2d, refer, coco_videos, coco_videos_panoptic):
         make()
     with open(osp.join(ROOT, 'manifest.json'), 'w') as f:
         f.write('{"cases": [\n' + ',\n'.join(
