@@ -171,10 +171,12 @@ def check_score(score, file: str, where: str, problems: Problems,
                 field: str = 'score') -> bool:
     """A finite number in [0, 1]."""
     if isinstance(score, bool) or not isinstance(
-            score, (int, float)) or not math.isfinite(score) or \
+            score, (int, float, np.number)) or not math.isfinite(score) or \
             not 0 <= score <= 1:
+        got = score if isinstance(score, (int, float, np.number)) else \
+            repr(score)[:40]
         problems.error(file, where, field, 'must be a finite number in '
-                       f'[0, 1], got {score!r:.40}',
+                       f'[0, 1], got {got}',
                        'write probabilities (sigmoid / softmax), not '
                        'logits, as JSON numbers; replace NaN')
         return False

@@ -112,7 +112,8 @@ def validate_ytvis_results(results: Union[list, str], split: Split,
                                'resolution')
                 continue
             counts = segm['counts']
-            if isinstance(counts, str):
+            # bytes only occur in memory (the metric before writing)
+            if isinstance(counts, (str, bytes)):
                 strings.append(counts)
                 places.append((where, h * w))
             elif not isinstance(counts, list) or sum(
@@ -146,7 +147,7 @@ def _check_entry(i: int, res, split: Split, cats: set, source: str,
             return None
     vid = res['video_id']
     where = f'[{i}] (video_id {vid})'
-    if isinstance(vid, bool) or not isinstance(vid, int):
+    if isinstance(vid, bool) or not isinstance(vid, (int, np.integer)):
         problems.error(source, where, 'video_id', f'is a '
                        f'{type(vid).__name__}, not an int', 'write the '
                        'integer id of "videos" in the annotation file')
