@@ -62,8 +62,9 @@ def validate_coco_segm_results(results: Union[list, str],
         where = f'[{i}] (image_id {image_id!r})'
         if image_id not in images:
             problems.error(source, where, 'image_id', 'is not an image of '
-                           'the ground truth', 'use the image ids of the '
-                           'ground-truth "images" (v_<video>_f_<frame>...)')
+                           'the ground truth', 'use the ids of the '
+                           'ground-truth "images" (A2D: v_<video>_f_<frame>'
+                           '_i_<instance>)')
             continue
         if cats and res['category_id'] not in cats:
             problems.error(source, where, 'category_id',

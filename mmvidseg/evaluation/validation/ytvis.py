@@ -100,7 +100,7 @@ def validate_ytvis_results(results: Union[list, str], split: Split,
             if not isinstance(segm, dict) or 'counts' not in segm:
                 problems.error(source, where, 'segmentations',
                                f'is {segm!r:.60}, not an RLE dict {{size, '
-                               'counts}} or null', 'encode each frame mask '
+                               'counts} or null', 'encode each frame mask '
                                'with pycocotools.mask.encode (polygons are '
                                'not read by the server)')
                 continue
@@ -160,7 +160,8 @@ def _check_entry(i: int, res, split: Split, cats: set, source: str,
     cat = res['category_id']
     if cats and cat not in cats:
         problems.error(source, where, 'category_id', f'{cat!r} is not one of '
-                       f'the split ids {sorted(cats)[:5]}...{max(cats)}',
+                       f'the {len(cats)} category ids of the split '
+                       f'({min(cats)}..{max(cats)})',
                        'ids are 1-based: write label + 1')
         return None
     if not check_score(res['score'], source, where, problems):

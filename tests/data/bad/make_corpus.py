@@ -73,12 +73,21 @@ def copy_tree(src, dst):
     shutil.copytree(path(src), path(dst))
 
 
+def zip_put(zf, name, data):
+    """A member with a fixed date, so regenerated zips are identical."""
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
 def zip_dir(src, dst, prefix=''):
-    with zipfile.ZipFile(path(dst), 'w', zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(path(dst), 'w') as zf:
         for d, _, files in sorted(os.walk(path(src))):
             for name in sorted(files):
                 full = osp.join(d, name)
-                zf.write(full, prefix + osp.relpath(full, path(src)))
+                with open(full, 'rb') as f:
+                    zip_put(zf, prefix + osp.relpath(full, path(src)),
+                            f.read())
 
 
 def case(fmt, name, pred, expect, via='offline', metric=None, gt=None,
@@ -111,7 +120,7 @@ def ytvis():
             for a in gt['annotations']]
     write_json(good, 'ytvis', 'good.json')
     with zipfile.ZipFile(path('ytvis', 'good.zip'), 'w') as zf:
-        zf.writestr('results.json', json.dumps(good))
+        zip_put(zf, 'results.json', json.dumps(good))
     kw = dict(metric='ytvis', gt='gt/ytvis.json')
     case('ytvis', 'good', 'ytvis/good.json', None, **kw)
     case('ytvis', 'good_zip', 'ytvis/good.zip', None, **kw)
@@ -147,9 +156,11 @@ def ytvis():
         '1.5', lambda r: r[1].update(score=1.5))
     bad('score_nan', '"score" must be a finite number in [0, 1], got nan',
         lambda r: r[1].update(score=float('nan')))
-    bad('category_zero', '"category_id" 0 is not one of the split ids',
+    bad('category_zero', '"category_id" 0 is not one of the 2 category ids '
+        'of the split (1..2)',
         lambda r: r[0].update(category_id=0))
-    bad('polygon', 'frame 0: "segmentations" is [[0, 0, 2, 0, 2, 2]]',
+    bad('polygon', 'frame 0: "segmentations" is [[0, 0, 2, 0, 2, 2]], not '
+        'an RLE dict {size, counts} or null',
         lambda r: r[0]['segmentations'].__setitem__(0, [[0, 0, 2, 0, 2,
                                                          2]]))
     bad('counts_int', 'frame 0: "segmentations.counts" is int',
@@ -157,7 +168,7 @@ def ytvis():
     bad('entry_not_dict', '[1]: is a list, not a dict',
         lambda r: r.__setitem__(1, [1, 2]))
     with zipfile.ZipFile(path('ytvis', 'nested.zip'), 'w') as zf:
-        zf.writestr('submission/results.json', json.dumps(good))
+        zip_put(zf, 'submission/results.json', json.dumps(good))
     case('ytvis', 'zip_nested', 'ytvis/nested.zip',
          '"results.json" is not at the archive root', **kw)
     write_bytes(b'PK\x03\x04broken', 'ytvis', 'broken.zip')
