@@ -170,8 +170,8 @@ def verify_submission(benchmark: str, submission: str, split_file: str,
                                 options=options)
     if not problems.ok:
         raise ResultsFormatError(
-            f'{submission} would be rejected or mis-scored by the '
-            f'{benchmark} server:\n' + '\n'.join(problems.errors) +
+            f'{submission} would be rejected or mis-scored (checked as '
+            f'{benchmark}):\n' + '\n'.join(problems.errors) +
             f'\n{problems.summary()}')
     return problems
 

@@ -669,8 +669,34 @@ def coco_videos_panoptic():
              expect, **kw)
 
 
+
+def write_readme():
+    """``README.md``: what the corpus is and the cases per format."""
+    rows = {}
+    for c in CASES:
+        row = rows.setdefault(c['format'], [0, 0, []])
+        row[0 if c['expect'] is None else 1] += 1
+        if c['expect'] is not None:
+            row[2].append(c['id'].split('/', 1)[1])
+    lines = [
+        '# Malformed prediction / submission files', '',
+        'Written by `python tests/data/bad/make_corpus.py` (do not edit by '
+        'hand); run by', '`tests/test_evaluation/test_bad_results.py`. '
+        'Every malformed file is rejected', 'with a `ResultsFormatError` '
+        'naming the file, the video / frame and the field', 'before any '
+        'metric is computed; every valid file is scored.', '',
+        '| format | malformed | valid | cases |', '|---|---|---|---|']
+    for fmt, (good, bad, names) in rows.items():
+        lines.append(f'| {fmt} | {bad} | {good} | {", ".join(names)} |')
+    total_bad = sum(r[1] for r in rows.values())
+    total_good = sum(r[0] for r in rows.values())
+    lines.append(f'| **total** | **{total_bad}** | **{total_good}** | |')
+    with open(osp.join(ROOT, 'README.md'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+
+
 if __name__ == '__main__':
-    for sub in os.listdir(ROOT):
+    for sub in sorted(os.listdir(ROOT)):
         if osp.isdir(osp.join(ROOT, sub)):
             shutil.rmtree(osp.join(ROOT, sub))
     for make in (ytvis, davis, kitti_step, vipseg, cityscapes_vps, mots,
@@ -679,4 +705,5 @@ if __name__ == '__main__':
     with open(osp.join(ROOT, 'manifest.json'), 'w') as f:
         f.write('{"cases": [\n' + ',\n'.join(
             json.dumps(c) for c in CASES) + '\n]}\n')
+    write_readme()
     print(f'{len(CASES)} cases')
