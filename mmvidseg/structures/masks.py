@@ -282,32 +282,36 @@ def rle_counts_valid(counts: Sequence[str],
     data = [c.encode('latin-1') if isinstance(c, str) else bytes(c)
             for c in counts]
     lengths = np.array([len(d) for d in data], np.int64)  # (N,)
-    c = np.frombuffer(b''.join(data), np.uint8).astype(np.int64) - 48
+    # per character: small dtypes, few passes (the strings are long)
+    c = np.frombuffer(b''.join(data), np.uint8).astype(np.int16) - 48
     if not len(c):
         return expected == 0
-    ok = lengths > 0
-    ok[~ok] = expected[~ok] == 0
-    ends_at = np.cumsum(lengths) - 1  # (N,) last char of each string
-    mask_first = np.zeros(len(c), bool)
-    mask_first[ends_at[:-1][lengths[1:] > 0] + 1] = True
-    mask_first[0] = True
     bad = (c < 0) | (c > 63)  # (L,) outside the alphabet
     ends = (c & 0x20) == 0  # (L,) last char of a run value
-    first = mask_first.copy()
-    first[1:] |= ends[:-1]  # (L,) first char of a run value
+    ends_at = np.cumsum(lengths) - 1  # (N,) last char of each string
+    has = lengths > 0
+    first = np.empty(len(c), bool)  # (L,) first char of a run value
+    first[0] = True
+    first[1:] = ends[:-1]
+    first[ends_at[has][:-1] + 1] = True  # a new string starts a value
     start = np.flatnonzero(first)  # (G,)
     last = np.append(start[1:], len(c)) - 1  # (G,)
-    group = np.cumsum(first) - 1  # (L,) run value of each char
-    k = np.arange(len(c)) - start[group]  # (L,) position in its value
-    bad |= k > 6  # 7 chars hold 35 bits, more than any run
-    bad[last] |= ~ends[last]  # a value cut off by the end of the string
-    contrib = (c & 0x1f) << (5 * np.minimum(k, 6))  # (L,)
-    value = np.add.reduceat(contrib, start)  # (G,) exact int64
+    size = last - start + 1  # (G,) chars per value
+    # per run value: 5 bits per char, little-endian, at most 7 chars
+    value = np.zeros(len(start), np.int64)
+    for k in range(7):
+        live = np.flatnonzero(size > k)
+        if not len(live):
+            break
+        value[live] |= (c[start[live] + k].astype(np.int64) & 0x1f) << (
+            5 * k)
     sign = (c[last] & 0x10) != 0
-    value -= np.where(sign, np.left_shift(1, 5 * (k[last] + 1)), 0)
+    value -= np.where(sign, np.left_shift(1, 5 * np.minimum(size, 7)), 0)
+    bad_value = (size > 7) | ~ends[last]  # too long / cut off at the end
     # runs: run i > 2 adds run i - 2, i.e. prefix sums of the odd and of
     # the even (i >= 2) values within each mask
-    run_first = mask_first[start]  # (G,) first run of a mask
+    run_first = np.zeros(len(start), bool)
+    run_first[np.searchsorted(start, ends_at[has] - lengths[has] + 1)] = True
     first_run = np.flatnonzero(run_first)  # (M,)
     mask_idx = np.cumsum(run_first) - 1  # (G,) -> 0..M-1
     idx = np.arange(len(value)) - first_run[mask_idx]  # (G,) run index
@@ -318,13 +322,13 @@ def rle_counts_valid(counts: Sequence[str],
         csum = np.cumsum(stream)
         base = csum[first_run] - stream[first_run]  # (M,) sum before
         runs[sel] = (csum - base[mask_idx])[sel]
-    has = lengths > 0
     g_mask = np.flatnonzero(has)[mask_idx]  # (G,) mask of each run
-    l_mask = np.repeat(np.arange(n), lengths)  # (L,)
-    bad_masks = np.bincount(l_mask[bad], minlength=n) > 0
-    bad_masks |= np.bincount(g_mask[runs < 0], minlength=n) > 0
+    bad_masks = np.bincount(g_mask[bad_value | (runs < 0)], minlength=n) > 0
+    bad_chars = np.flatnonzero(bad)
+    if len(bad_chars):
+        bad_masks[np.searchsorted(ends_at, bad_chars)] = True
     total = np.bincount(g_mask, weights=runs, minlength=n)
-    ok[has] = ~bad_masks[has] & (total[has] == expected[has])
+    ok = np.where(has, ~bad_masks & (total == expected), expected == 0)
     return ok
 
 
