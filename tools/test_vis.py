@@ -6,7 +6,10 @@ truth is available.
         [--show-dir DIR]
 
 Writes ``DIR/results.json`` and ``DIR/submission_file.zip`` (``results.json``
-at the zip root, as the CodaLab servers expect). With ``--gt`` (an official
+at the zip root, as the CodaLab servers expect) and checks the zip against
+the test dataset's videos and frame counts (as
+``tools/misc/check_submission.py`` does), failing loudly when the server
+would reject or mis-score it. With ``--gt`` (an official
 JSON *with* annotations, e.g. a held-out valid file) or a config whose
 evaluator has an ``ann_file``, it also prints AP / AR. ``--show-dir`` renders
 the predicted tracks of the first ``--max-show`` videos to mp4 / gif.
@@ -17,6 +20,7 @@ import os.path as osp
 
 from mmengine.runner import Runner
 
+from mmvidseg.evaluation.validation.submission import verify_submission
 from mmvidseg.utils.config_utils import (add_runner_args, load_runner_config,
                                          parse_runner_args)
 
@@ -79,8 +83,18 @@ def main():
         ]
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    zip_path = osp.join(out_dir, 'submission_file.zip')
+    split_file = getattr(runner.test_loop.dataloader.dataset, 'ann_file',
+                         None) or gt
+    if split_file:  # raises ResultsFormatError naming every problem
+        checked = verify_submission('youtube_vis_2019', zip_path, split_file)
+        print(f'Checked against {split_file}: {checked.summary()}')
+    else:
+        print('WARNING: the test dataset has no ann_file and no --gt was '
+              f'given: run tools/misc/check_submission.py on {zip_path} '
+              'before uploading')
     print(f'Submission: {results}')
-    print(f'CodaLab zip: {osp.join(out_dir, "submission_file.zip")}')
+    print(f'CodaLab zip: {zip_path}')
     if gt is not None:
         scores = {k: float(v) for k, v in metrics.items()
                   if isinstance(v, (int, float))}

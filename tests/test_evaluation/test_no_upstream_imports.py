@@ -41,6 +41,7 @@ def test_functional_and_offline_import_and_score():
         from mmvidseg.evaluation.offline import METRICS, load_evaluator
         from mmvidseg.structures.masks import encode_masks
         from mmvidseg.structures import video_sample, refer_sample
+        from mmvidseg.evaluation.validation import submission
         for name in METRICS:
             load_evaluator(name)
         masks = np.zeros((2, 8, 8), bool)

@@ -85,6 +85,39 @@ def test_check_rle_counts():
         M.check_rle_counts(rle['counts'] + '\\', 6, 7, 'here', MyError)
 
 
+def test_rle_counts_valid_agrees_with_check_rle_counts():
+    """The vectorised check gives the verdict of the one-string check on
+    random masks and on their corruptions (cut, changed, extended)."""
+    rng = np.random.default_rng(0)
+    counts, pixels = [], []
+    for _ in range(60):
+        h, w = rng.integers(1, 30, 2)
+        mask = rng.random((h, w)) < rng.random()
+        counts.append(M.encode_mask(mask)['counts'])
+        pixels.append(int(h * w))
+    assert M.rle_counts_valid(counts, pixels).all()
+    bad, bad_pixels, expected = [], [], []
+    for c, n in zip(counts, pixels):
+        pos = int(rng.integers(len(c)))
+        for variant in (c[:-1], c[:pos] + chr(int(rng.integers(48, 112))) +
+                        c[pos + 1:], c + chr(int(rng.integers(48, 112)))):
+            try:
+                M.check_rle_counts(variant, n, 1, 'x')
+                expected.append(True)
+            except ValueError:
+                expected.append(False)
+            bad.append(variant)
+            bad_pixels.append(n)
+    got = M.rle_counts_valid(bad, bad_pixels)
+    assert got.tolist() == expected and not all(expected)
+    # empty strings, one size for all, characters outside the alphabet
+    assert M.rle_counts_valid(['', '0'], 0).tolist() == [True, True]
+    assert M.rle_counts_valid(['', 'a'], 1).tolist() == [False, False]
+    assert M.rle_counts_valid([counts[0] + ' '], pixels[0]).tolist() == [
+        False]
+    assert M.rle_counts_valid([], 4).shape == (0, )
+
+
 def test_tensor_input():
     torch = pytest.importorskip('torch')
     m = torch.from_numpy(_square()).bool()

@@ -59,6 +59,8 @@ def test_submission_score_and_render(trained, toy_ytvis_root, tmp_path):
     metrics = json.loads((out_dir / 'metrics.json').read_text())
     assert 0.0 <= metrics[next(k for k in metrics if k.endswith('AP'))] <= 1
     assert 'Submission:' in log
+    # the written zip was checked against the test split's videos
+    assert 'valid.json: OK: checked' in log
     assert len(list(vis_dir.glob('*.mp4'))) == 1
     assert len(list(vis_dir.glob('*.gif'))) == 1
     # never overwrites a user's results silently

@@ -19,6 +19,7 @@ import math
 import sys
 
 from mmvidseg.evaluation.offline import METRICS, load_evaluator
+from mmvidseg.evaluation.validation import ResultsFormatError
 
 
 def _base_parser(add_help: bool) -> argparse.ArgumentParser:
@@ -77,4 +78,7 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except ResultsFormatError as exc:  # a bad file: the message, no trace
+        sys.exit(f'ResultsFormatError: {exc}')

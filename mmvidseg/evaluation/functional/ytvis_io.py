@@ -16,7 +16,6 @@ Formats (``youtubevos/cocoapi: PythonAPI/pycocotools/ytvos.py``):
 frame and the field, before anything is uploaded.
 """
 import json
-import math
 import os
 import os.path as osp
 import zipfile
@@ -24,6 +23,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmvidseg.structures.masks import to_coco_rle
+from ..validation.splits import Split, VideoSpec
+from ..validation.ytvis import validate_ytvis_results
 from .ytvis_ap import evaluate_ytvis
 from .ytvis_iou import VideoTrack
 
@@ -113,90 +114,28 @@ def check_ytvis_results(results: list, gt: YTVISGroundTruth,
                         source: str = 'results.json') -> None:
     """Reject results the official server would refuse or score as zero.
 
+    Delegates to
+    :func:`mmvidseg.evaluation.validation.ytvis.validate_ytvis_results`
+    (the one implementation, shared with ``eval_offline.py`` and
+    ``tools/misc/check_submission.py``).
+
     Args:
         results (list): The submission list.
         gt (YTVISGroundTruth): The ground truth they are scored against.
         source (str): Name used in the messages.
 
     Raises:
-        TypeError | KeyError | ValueError: naming the entry, video, frame
-            and field, with the expected value.
+        ResultsFormatError: a ``ValueError`` naming the entry, video, frame
+            and field, with the fix.
     """
-    if not isinstance(results, list):
-        raise TypeError(f'{source} must hold a JSON list of '
-                        '{video_id, score, category_id, segmentations}, got '
-                        f'{type(results).__name__}.')
-    cats = set(gt.category_ids)
-    lengths = gt.video_lengths
-    size_lists = {v: list(s) for v, s in gt.video_sizes.items()}
-    for i, res in enumerate(results):
-        try:  # fast path for a valid entry; anything else is checked below
-            vid, segms = res['video_id'], res['segmentations']
-            score = res['score']
-            if (res['category_id'] in cats and type(score) in (float, int)
-                    and math.isfinite(score) and type(segms) is list
-                    and len(segms) == lengths[vid]):
-                size = size_lists[vid]
-                sizes = [s['size'] for s in segms if s is not None]
-                if sizes.count(size) == len(sizes):
-                    continue
-        except Exception:  # noqa: B902 (the slow path names the problem)
-            pass
-        _check_entry(i, res, gt, cats, source)
+    validate_ytvis_results(results, ytvis_split(gt), source=source)
 
 
-def _check_entry(i: int, res, gt: YTVISGroundTruth, cats: set,
-                 source: str) -> None:
-    """Check one results entry, raising an error naming what is wrong."""
-    where = f'{source}[{i}]'
-    if not isinstance(res, dict):
-        raise TypeError(f'{where} is a {type(res).__name__}, not a dict.')
-    for key in ('video_id', 'score', 'category_id', 'segmentations'):
-        if key not in res:
-            raise KeyError(f'{where} has no "{key}" field.')
-    vid = res['video_id']
-    where = f'{source}[{i}] (video_id {vid})'
-    if vid not in gt.video_sizes:
-        raise KeyError(f'{where}: video_id {vid} is not in the ground '
-                       f'truth {gt.source} (the server answers "Results '
-                       'do not correspond to current coco set").')
-    if res['category_id'] not in cats:
-        raise ValueError(f'{where}: category_id {res["category_id"]!r} is '
-                         f'not one of the ground-truth ids {sorted(cats)} '
-                         '(ids are 1-based: label + 1).')
-    score = res['score']
-    if isinstance(score, bool) or not isinstance(
-            score, (int, float, np.number)) or not math.isfinite(score):
-        raise ValueError(f'{where}: score must be a finite number, got '
-                         f'{score!r}.')
-    _check_segms(res['segmentations'], gt, vid, where)
-
-
-def _check_segms(segms, gt: YTVISGroundTruth, vid: int, where: str) -> None:
-    num_frames, size = gt.video_lengths[vid], list(gt.video_sizes[vid])
-    if not isinstance(segms, list) or len(segms) != num_frames:
-        got = len(segms) if isinstance(segms, list) else type(segms).__name__
-        raise ValueError(f'{where}: "segmentations" must list one RLE or null '
-                         f'per frame, i.e. {num_frames} entries (ground truth '
-                         f'{gt.source}), got {got}.')
-    try:  # fast path: every present mask is a dict of the video's size
-        sizes = [s['size'] for s in segms if s is not None]
-        if sizes.count(size) == len(sizes):
-            return
-    except (TypeError, KeyError, IndexError):
-        pass
-    for t, segm in enumerate(segms):
-        if segm is None:
-            continue
-        if not isinstance(segm, dict) or 'counts' not in segm:
-            raise ValueError(f'{where}, frame {t}: segmentation must be an '
-                             'RLE dict {size, counts} (compressed, as the '
-                             f'server reads) or null, got {segm!r:.80}')
-        if list(segm.get('size', [])) != size:
-            raise ValueError(f'{where}, frame {t}: mask size '
-                             f'{segm.get("size")} differs from the video size '
-                             f'[h, w] = {size} (masks must be at the original '
-                             'resolution; the server would score IoU 0).')
+def ytvis_split(gt: YTVISGroundTruth) -> Split:
+    """The videos (frame counts, sizes) and category ids of ``gt``."""
+    return Split(gt.source, {v: VideoSpec(gt.video_lengths[v],
+                                          gt.video_sizes[v])
+                             for v in gt.video_sizes}, gt.category_ids)
 
 
 def load_ytvis_results(results: Union[list, str], gt: YTVISGroundTruth,

@@ -28,6 +28,9 @@ from PIL import Image
 from mmvidseg.evaluation.functional.coco_videos import (coco_videos_summary,
                                                         frame_mask_ap,
                                                         frame_pq)
+from mmvidseg.evaluation.validation.coco import (coco_images,
+                                                 validate_coco_segm_results)
+from mmvidseg.evaluation.validation.panoptic import validate_coco_panoptic
 from ._args import add_once
 
 
@@ -55,6 +58,9 @@ def _ids(path: str) -> np.ndarray:
 
 def _panoptic_video(gt_dir: str, pred_dir: str, video: str) -> list:
     gt = _load(osp.join(gt_dir, f'{video}.json'))
+    validate_coco_panoptic(osp.join(pred_dir, f'{video}.json'),
+                           osp.join(pred_dir, video), gt,
+                           osp.join(gt_dir, video))
     pred = _load(osp.join(pred_dir, f'{video}.json'))
     cats = {c['id']: c for c in gt['categories']}
     preds = {a['image_id']: a for a in pred['annotations']}
@@ -85,9 +91,10 @@ def evaluate(gt: str, pred: str, args: argparse.Namespace) -> Dict:
         if getattr(args, 'cv_task', 'instance') == 'panoptic':
             per_video[video] = _panoptic_video(gt, pred, video)
         else:
+            gt_data = _load(osp.join(gt, f'{video}.json'))
             per_video[video] = list(frame_mask_ap(
-                _load(osp.join(gt, f'{video}.json')),
-                _load(pred_json)).values())
+                gt_data, validate_coco_segm_results(
+                    pred_json, coco_images(gt_data))).values())
     weights = 'official' if getattr(args, 'cv_weights',
                                     'frames') == 'official' else None
     return coco_videos_summary(per_video, weights)

@@ -11,6 +11,8 @@ import argparse
 from typing import Dict
 
 from mmvidseg.evaluation.functional.davis_io import evaluate_davis_folder
+from mmvidseg.evaluation.validation.davis import validate_davis_results
+from mmvidseg.evaluation.validation.splits import split_from_davis
 from ._args import add_once
 
 
@@ -33,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def evaluate(gt: str, pred: str, args: argparse.Namespace) -> Dict:
     """J&F-Mean, J-Mean/Recall/Decay, F-Mean/Recall/Decay, per object."""
+    task = getattr(args, 'davis_task', 'semi-supervised')
+    split = split_from_davis(gt, getattr(args, 'davis_set', 'val'), task,
+                             getattr(args, 'resolution', '480p'),
+                             frames_from='annotations',
+                             sequences=getattr(args, 'sequences', None))
+    validate_davis_results(pred, split, task, scored_only=True)
     return evaluate_davis_folder(
         gt, pred, task=getattr(args, 'davis_task', 'semi-supervised'),
         subset=getattr(args, 'davis_set', 'val'),

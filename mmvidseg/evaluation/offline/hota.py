@@ -12,6 +12,7 @@ import os.path as osp
 
 from mmvidseg.evaluation.functional.burst import evaluate_burst
 from mmvidseg.evaluation.functional.panoptic_io import load_json
+from mmvidseg.evaluation.validation.burst import validate_burst_results
 from ._args import add_once
 
 
@@ -29,7 +30,8 @@ def evaluate(gt: str, pred: str, args: argparse.Namespace) -> dict:
     gt_data = load_json(gt_file)
     names = {c['id']: c['name'] for c in gt_data.get('categories', [])
              if 'name' in c}
+    exemplar = getattr(args, 'task', '') == 'exemplar_guided'
     return evaluate_burst(
-        gt_data, load_json(pred),
-        exemplar_guided=getattr(args, 'task', '') == 'exemplar_guided',
-        class_names=names)
+        gt_data, validate_burst_results(pred, gt_data,
+                                        exemplar_guided=exemplar),
+        exemplar_guided=exemplar, class_names=names)

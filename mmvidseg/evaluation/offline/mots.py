@@ -16,6 +16,7 @@ from mmvidseg.evaluation.functional.mots import (evaluate_mots,
                                                  load_mots_folder,
                                                  load_seqmap)
 from mmvidseg.evaluation.functional.mots_hota import evaluate_mots_hota
+from mmvidseg.evaluation.validation.mots import validate_mots_folder
 from ._args import add_once
 
 
@@ -42,6 +43,9 @@ def evaluate(gt: str, pred: str, args: argparse.Namespace) -> dict:
                           os.path.join(gt, n)))
         max_frames = None
     gt_data = load_mots_folder(gt, seqs)
+    sizes = {s: tuple(o['rle']['size']) for s in seqs
+             for objs in gt_data[s].values() for o in objs[:1]}
+    validate_mots_folder(pred, seqs, sizes, max_frames)
     pred_data = load_mots_folder(pred, seqs)
     if max_frames is None:
         max_frames = {s: max(list(gt_data[s]) + [0]) for s in seqs}

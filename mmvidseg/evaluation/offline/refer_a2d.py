@@ -12,6 +12,7 @@ import json
 from typing import Dict
 
 from mmvidseg.evaluation.functional.refer import refer_a2d_metrics
+from mmvidseg.evaluation.validation.refer import validate_a2d_results
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,9 +23,4 @@ def evaluate(gt: str, pred: str, args: argparse.Namespace) -> Dict:
     """mAP, AP50, AP75, AP_S/M/L, P@0.5..0.9, overall_iou, mean_iou."""
     with open(gt) as f:
         gt_data = json.load(f)
-    with open(pred) as f:
-        predictions = json.load(f)
-    if not isinstance(predictions, list):
-        raise TypeError(f'{pred} must hold a JSON list of {{image_id, '
-                        'category_id, segmentation, score}}')
-    return refer_a2d_metrics(gt_data, predictions)
+    return refer_a2d_metrics(gt_data, validate_a2d_results(pred, gt_data))

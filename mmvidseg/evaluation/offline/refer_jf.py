@@ -16,11 +16,17 @@ with the unsupervised DAVIS-2017 evaluation against
 annotators.
 """
 import argparse
+import os
 import os.path as osp
+import re
 from typing import Dict
 
 from mmvidseg.evaluation.functional.refer_io import (evaluate_ref_davis_folder,
                                                      evaluate_refer_folder)
+from mmvidseg.evaluation.validation.davis import validate_davis_results
+from mmvidseg.evaluation.validation.refer import (refer_split_from_folder,
+                                                  validate_refer_submission)
+from mmvidseg.evaluation.validation.splits import split_from_davis
 from ._args import add_once
 
 
@@ -49,11 +55,23 @@ def _annotations_dir(path: str) -> str:
 
 def evaluate(gt: str, pred: str, args: argparse.Namespace) -> Dict:
     """J&F, J, F and per-expression (or per-annotator) values."""
+    videos = getattr(args, 'videos', None)
     if getattr(args, 'ref_davis', False):
+        split = split_from_davis(gt, getattr(args, 'davis_set', 'val'),
+                                 'unsupervised',
+                                 getattr(args, 'resolution', '480p'),
+                                 frames_from='annotations',
+                                 sequences=videos)
+        for name in sorted(os.listdir(pred)) if osp.isdir(pred) else []:
+            if re.fullmatch(r'anno_\d+', name):
+                validate_davis_results(osp.join(pred, name), split,
+                                       'unsupervised')
         return evaluate_ref_davis_folder(
             gt, pred, subset=getattr(args, 'davis_set', 'val'),
             resolution=getattr(args, 'resolution', '480p'),
             sequences=getattr(args, 'videos', None),
             decay=getattr(args, 'decay', 'official'))
+    validate_refer_submission(
+        pred, refer_split_from_folder(_annotations_dir(gt), videos))
     return evaluate_refer_folder(_annotations_dir(gt), _annotations_dir(pred),
-                                 videos=getattr(args, 'videos', None))
+                                 videos=videos)

@@ -30,6 +30,8 @@ from mmvidseg.evaluation.functional.panoptic_io import (load_json,
                                                          read_rgb_png, rgb2id,
                                                          vipseg_layout)
 from mmvidseg.evaluation.functional.stq import STQuality
+from mmvidseg.evaluation.validation.panoptic import (
+    validate_kitti_step_folder, validate_vipseg)
 from ._args import add_once
 
 _SHIFT = 16
@@ -118,6 +120,7 @@ def evaluate_kitti_step(gt: str, pred: str,
         raise FileNotFoundError(f'GT folder not found: {gt}')
     sequences = getattr(args, 'sequences', None) or sorted(
         d for d in os.listdir(gt) if osp.isdir(osp.join(gt, d)))
+    validate_kitti_step_folder(pred, gt, sequences)
     pairs = []
     for seq in sequences:
         gt_dir, pred_dir = osp.join(gt, seq), osp.join(pred, seq)
@@ -176,6 +179,7 @@ def _vipseg_labels(ids: np.ndarray, infos, renumber: dict) -> np.ndarray:
 
 def evaluate_vipseg(gt: str, pred: str, args: argparse.Namespace) -> dict:
     gt_json = _find_gt_json(gt, args)
+    validate_vipseg(pred, gt, load_json(gt_json))
     categories = load_json(gt_json)['categories']
     things = getattr(args, 'things', None)
     if things is None:

@@ -23,6 +23,8 @@ from mmvidseg.evaluation.functional.panoptic_io import (
     cityscapes_vps_layout, load_json, read_rgb_png, rgb2id, vipseg_layout)
 from mmvidseg.evaluation.functional.vpq import (WINDOW_CONVENTIONS,
                                                 compute_vpq, frame_stats)
+from mmvidseg.evaluation.validation.panoptic import (
+    validate_cityscapes_vps, validate_vipseg)
 from ._args import add_once
 
 
@@ -58,7 +60,12 @@ def evaluate(gt: str, pred: str, args: argparse.Namespace) -> dict:
     """Scores official-format VPS predictions with VPQ."""
     fmt = getattr(args, 'vpq_format', None) or 'vipseg'
     gt_json = _gt_json(gt, args, fmt)
-    categories = {c['id']: c for c in load_json(gt_json)['categories']}
+    gt_data = load_json(gt_json)
+    categories = {c['id']: c for c in gt_data['categories']}
+    if fmt == 'vipseg':
+        validate_vipseg(pred, gt, gt_data)
+    else:
+        validate_cityscapes_vps(pred, gt_data)
     if fmt == 'vipseg':
         videos = vipseg_layout(gt, gt_json, pred)
     else:

@@ -13,7 +13,9 @@ import json
 from typing import Dict, List
 
 from mmvidseg.evaluation.functional.ytvis_io import (YTVISGroundTruth,
-                                                     ytvis_2022_ap, ytvis_ap)
+                                                     ytvis_2022_ap, ytvis_ap,
+                                                     ytvis_split)
+from mmvidseg.evaluation.validation.ytvis import validate_ytvis_results
 from ._args import add_once
 
 
@@ -38,9 +40,13 @@ def _read_ids(path: str) -> List[int]:
 def evaluate(gt: str, pred: str, args: argparse.Namespace) -> Dict:
     """AP, AP50, AP75, AP_S/M/L, AR1, AR10, AR100, AR_S/M/L."""
     truth = YTVISGroundTruth(gt)
+    if getattr(args, 'ytvis_version', '2019') == '2022' and not getattr(
+            args, 'long_video_ids', None):
+        raise ValueError('--ytvis-version 2022 needs --long-video-ids '
+                         '(the ids of the long videos)')
+    # every problem of the file is found before any AP is computed
+    results = validate_ytvis_results(pred, ytvis_split(truth))
     if getattr(args, 'ytvis_version', '2019') == '2022':
-        if not getattr(args, 'long_video_ids', None):
-            raise ValueError('--ytvis-version 2022 needs --long-video-ids '
-                             '(the ids of the long videos)')
-        return ytvis_2022_ap(truth, pred, _read_ids(args.long_video_ids))
-    return ytvis_ap(truth, pred)
+        return ytvis_2022_ap(truth, results, _read_ids(args.long_video_ids),
+                             check=False)
+    return ytvis_ap(truth, results, check=False)

@@ -16,9 +16,9 @@ from ._ytvis_cases import box, gt_as_results, make_gt, pred
 
 
 @pytest.mark.parametrize('field, value, match', [
-    ('video_id', 99, 'video_id 99 is not in the ground truth'),
-    ('category_id', 7, 'category_id 7'),
-    ('score', float('nan'), 'score must be a finite number'),
+    ('video_id', 99, 'video_id" 99 is not in the ground truth'),
+    ('category_id', 7, 'category_id" 7'),
+    ('score', float('nan'), 'score" must be a finite number'),
 ])
 
 
@@ -36,7 +36,7 @@ def test_bad_frame_count_and_mask_size_name_video_and_frame(two_videos):
         ytvis_ap(two_videos, res)
     res = gt_as_results(two_videos)
     res[0]['segmentations'][1] = rle(np.zeros((4, 4)))
-    with pytest.raises(ValueError, match=r'video_id 1\), frame 1: mask size'):
+    with pytest.raises(ValueError, match=r'video_id 1\), frame 1: "segmentations.size"'):
         ytvis_ap(two_videos, res)
 
 
@@ -83,5 +83,5 @@ def test_uncompressed_rle_predictions_and_polygons_rejected(two_videos):
     res[0]['segmentations'][0] = dict(size=seg['size'], counts=counts)
     assert ytvis_ap(two_videos, res)['AP'] == pytest.approx(1.0)
     res[0]['segmentations'][0] = [[0, 0, 4, 0, 4, 4]]
-    with pytest.raises(ValueError, match='frame 0: segmentation must be'):
+    with pytest.raises(ValueError, match='frame 0: "segmentations" is'):
         ytvis_ap(two_videos, res)

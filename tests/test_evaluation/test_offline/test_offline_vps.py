@@ -119,7 +119,7 @@ def test_vpq_and_stq_vipseg_layout(tmp_path):
         'annotations'][:-1]), gt_anns[1]])
     with open(tmp_path / 'submit' / 'pred.json', 'w') as f:
         json.dump(bad, f)
-    with pytest.raises(ValueError, match="'v1' has 7 frames.*has 8"):
+    with pytest.raises(ValueError, match="'v1'.*has 7 frames, the ground truth 8"):
         vpq_offline.evaluate(gt_dir, sub, _args(vpq_offline))
 
 
@@ -137,6 +137,6 @@ def test_mots_txt_folders(tmp_path):
     assert res['HOTA_cars'] == pytest.approx(1.0)
     assert res['per_class_hota']['cars']['AssA'] == pytest.approx(1.0)
     (tmp_path / 'pred' / '0002.txt').write_text('0 1001 7 2 2 04\n')
-    with pytest.raises(ValueError, match='unknown class 7'):
+    with pytest.raises(ValueError, match='"class_id" is 7'):
         mots_offline.evaluate(str(tmp_path / 'gt'), str(tmp_path / 'pred'),
                               _args(mots_offline))
