@@ -23,6 +23,7 @@ from mmengine.runner import Runner
 from mmvidseg.evaluation.validation.submission import verify_submission
 from mmvidseg.utils.config_utils import (add_runner_args, load_runner_config,
                                          parse_runner_args)
+from mmvidseg.utils.file_safety import add_force_argument, check_new_file
 
 
 def parse_args():
@@ -35,9 +36,7 @@ def parse_args():
         '(default: <work_dir>/submission)')
     parser.add_argument(
         '--gt', help='official JSON with annotations to score against')
-    parser.add_argument(
-        '--overwrite', action='store_true',
-        help='replace an existing results.json in --out-dir')
+    add_force_argument(parser)  # --force / --overwrite: replace results
     parser.add_argument('--show-dir', help='render predicted tracks here')
     parser.add_argument(
         '--show-format', nargs='+', default=['mp4', 'gif'],
@@ -55,10 +54,7 @@ def main():
 
     out_dir = args.out_dir or osp.join(cfg.work_dir, 'submission')
     results = osp.join(out_dir, 'results.json')
-    if osp.exists(results) and not args.overwrite:
-        raise FileExistsError(
-            f'{results} exists; pass --overwrite to replace it or choose '
-            'another --out-dir')
+    check_new_file(results, args.force)
     evaluator = cfg.test_evaluator
     if isinstance(evaluator, (list, tuple)):
         raise ValueError('test_vis.py expects a single YouTubeVISMetric '

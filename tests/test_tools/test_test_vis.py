@@ -68,4 +68,4 @@ def test_submission_score_and_render(trained, toy_ytvis_root, tmp_path):
         sys.executable, 'tools/test_vis.py', TOY_CONFIG, ckpt, '--out-dir',
         str(out_dir), '--cfg-options', root_opt
     ], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-    assert proc.returncode != 0 and '--overwrite' in proc.stderr
+    assert proc.returncode != 0 and 'pass --force' in proc.stderr

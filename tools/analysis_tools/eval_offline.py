@@ -16,6 +16,7 @@ lists the options of one metric.
 import argparse
 import json
 import math
+import os
 import sys
 
 from mmvidseg.evaluation.offline import METRICS, load_evaluator
@@ -32,6 +33,9 @@ def _base_parser(add_help: bool) -> argparse.ArgumentParser:
     parser.add_argument('--pred', required=True,
                         help='prediction file or folder (official layout)')
     parser.add_argument('--out', default=None, help='also write JSON here')
+    parser.add_argument('--force', '--overwrite', dest='force',
+                        action='store_true',
+                        help='replace an existing --out file')
     return parser
 
 
@@ -66,6 +70,9 @@ def main(argv=None) -> dict:
     if module is not None:
         module.add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.out and os.path.exists(args.out) and not args.force:
+        # (not mmvidseg.utils.file_safety: this tool imports no mmengine)
+        parser.error(f'{args.out} exists; pass --force to replace it')
     result = _to_json(module.evaluate(args.gt, args.pred, args))
     text = json.dumps(result, indent=2)
     print(text)

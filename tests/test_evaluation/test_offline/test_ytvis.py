@@ -30,3 +30,9 @@ def test_ytvis(tool, tmp_path):
     with pytest.raises(ValueError, match='video_id 1.*2 entries'):
         tool.main(['--metric', 'ytvis', '--gt', str(tmp_path / 'gt.json'),
                    '--pred', str(tmp_path / 'res.json')])
+    # --out never replaces an existing file without --force
+    with pytest.raises(SystemExit):
+        tool.main(['--metric', 'ytvis', '--gt', str(tmp_path / 'gt.json'),
+                   '--pred', str(tmp_path / 'res.json'), '--out',
+                   str(tmp_path / 'm.json')])
+    assert json.load(open(tmp_path / 'm.json'))['AR1'] == 1.0
