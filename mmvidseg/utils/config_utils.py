@@ -20,7 +20,12 @@ def adapt_dist_backend(cfg: Config) -> None:
     Lets ``tools/dist_train.sh CONFIG N`` run on CPU-only machines (tests,
     laptops) with the same configs the GPU cluster uses.
     """
-    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    # (Config.setdefault returns a copy for a missing key: assign instead)
+    if cfg.get('env_cfg') is None:
+        cfg.env_cfg = dict()
+    if cfg.env_cfg.get('dist_cfg') is None:
+        cfg.env_cfg.dist_cfg = dict()
+    dist_cfg = cfg.env_cfg.dist_cfg
     if dist_cfg.get('backend', 'nccl') == 'nccl' and \
             not torch.cuda.is_available():
         print_log('No GPU visible: using the gloo backend instead of nccl.',

@@ -23,3 +23,12 @@ def test_adapt_dist_backend_cpu_or_gpu():
         assert cfg.env_cfg.dist_cfg.backend == 'gloo'
         # DDP on CPU modules takes no device_ids
         assert cfg.model_wrapper_cfg['device_ids'] is None
+
+
+def test_adapt_dist_backend_without_env_cfg():
+    """A config with no env_cfg gets one (Config.setdefault would return a
+    detached copy and the nccl default would survive)."""
+    cfg = Config(dict(launcher='pytorch'))
+    adapt_dist_backend(cfg)
+    expected = 'nccl' if torch.cuda.is_available() else 'gloo'
+    assert cfg.env_cfg.dist_cfg.get('backend', 'nccl') == expected
