@@ -10,7 +10,12 @@ import pytest
 import torch
 from mmengine.runner import load_checkpoint
 
-from mmvidseg.utils import UnsafeCheckpointError, load_checkpoint_file
+from mmvidseg.utils import (UnsafeCheckpointError, load_checkpoint_file,
+                            patch_checkpoint_loading)
+
+# what register_all_modules() / the tools do; importing mmvidseg patches
+# nothing, so this file must not depend on another test having patched
+patch_checkpoint_loading()
 
 
 class NotAllowed:
