@@ -10,10 +10,12 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import (_load_checkpoint,
+                                        _load_checkpoint_to_model)
 
 from mmvidseg.registry import MODELS
 from mmvidseg.utils import register_all_modules
+from mmvidseg.utils.checkpoint_match import check_checkpoint_fits
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
@@ -31,7 +33,9 @@ def init_model(config: Union[str, Config],
     model = MODELS.build(cfg.model)
     model.cfg = cfg
     if checkpoint is not None:
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+        check_checkpoint_fits(model, ckpt, checkpoint)
+        ckpt = _load_checkpoint_to_model(model, ckpt)
         model.dataset_meta = ckpt.get('meta', {}).get('dataset_meta', {})
     return model.to(device).eval()
 

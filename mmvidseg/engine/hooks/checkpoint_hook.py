@@ -13,6 +13,9 @@ Shadows ``mmengine.hooks.CheckpointHook`` for configs with
 * **Old checkpoints are removed after the new one is complete.** mmengine
   deletes the oldest of ``max_keep_ckpts`` *before* writing the new one, so a
   kill in between leaves ``last_checkpoint`` pointing at a deleted file.
+* **A checkpoint of another architecture is refused** before it is loaded
+  (:func:`mmvidseg.utils.checkpoint_match.check_checkpoint_fits`: the first
+  unexpected / missing keys and, for an official release, the converter).
 * **RNG state**: the checkpoint carries every generator's state
   (:func:`mmvidseg.utils.rng.get_rng_state`, key ``'rng_state'``); the
   training loops of :mod:`mmvidseg.engine.runner.loops` restore it after they
@@ -25,7 +28,9 @@ import os.path as osp
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook as _MMEngineCheckpointHook
+from mmengine.model import is_model_wrapper
 
+from mmvidseg.utils.checkpoint_match import check_checkpoint_fits
 from mmvidseg.utils.rng import get_rng_state
 
 RESUME_RNG_ATTR = '_mmvidseg_resume_rng_state'
@@ -49,6 +54,12 @@ class CheckpointHook(_MMEngineCheckpointHook):
         checkpoint['rng_state'] = get_rng_state()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # (called before the weights go into the model)
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        check_checkpoint_fits(
+            model, checkpoint,
+            str(runner._load_from if runner._load_from else 'checkpoint'))
         setattr(runner, RESUME_RNG_ATTR, checkpoint.get('rng_state'))
 
     def _save_checkpoint_with_step(self, runner, step, meta):

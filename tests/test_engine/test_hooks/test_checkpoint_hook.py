@@ -105,3 +105,14 @@ def test_checkpoints_load_with_weights_only(tmp_path):
     from mmvidseg.utils.checkpoint import load_checkpoint_file
     ckpt = load_checkpoint_file(str(tmp_path / 'iter_4.pth'))
     assert set(ckpt['rng_state']) >= {'python', 'numpy', 'torch'}
+
+
+def test_load_from_another_architecture_is_refused(tmp_path):
+    from mmvidseg.utils.checkpoint_match import CheckpointMismatchError
+    path = tmp_path / 'other.pth'
+    torch.save(dict(state_dict={'roi_head.w': torch.zeros(1),
+                                'backbone.msg_tokens': torch.zeros(1)}), path)
+    runner = _runner(tmp_path / 'work')
+    runner._load_from = str(path)
+    with pytest.raises(CheckpointMismatchError, match='official TeViT'):
+        runner.train()
