@@ -289,8 +289,13 @@ def kitti_step():
         mutate(path('kitti_step', name, '0000', '000001.png'))
         case('kitti_step', name, f'kitti_step/{name}', expect, **kw)
 
+    def drop_sequence(p):
+        shutil.rmtree(osp.dirname(p))
+        # git keeps no empty folder: a placeholder keeps the case's root
+        open(osp.join(osp.dirname(osp.dirname(p)), '.gitkeep'), 'w').close()
+
     bad('missing_sequence', 'sequence 0000: has no folder 0000/',
-        lambda p: shutil.rmtree(osp.dirname(p)))
+        drop_sequence)
     bad('missing_frame', 'sequence 0000 frame 000001.png: is missing',
         os.remove)
     bad('palette_png', '"mode" is palette (bit depth 4), expected RGB',
