@@ -26,7 +26,9 @@ def prepare_upstream() -> None:
     for name in MMDET_PACKAGES:
         importlib.import_module(name)
     from mmvidseg.utils.compat import apply_compat_patches
+    from mmvidseg.utils.zoo import register_zoo_scheme
     apply_compat_patches()
+    register_zoo_scheme()  # load_from='zoo://NAME'
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
