@@ -7,65 +7,15 @@ windows of ``num_frames`` frames instead and links the tracks of consecutive
 windows by their mask IoU on the overlapping frames (Hungarian matching),
 so peak activation memory depends on the window, not on the video.
 """
-from typing import List, Tuple
+from typing import List
 
 import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-
-def window_starts(num_frames: int, window: int, overlap: int) -> List[int]:
-    """Start frames of windows of ``window`` frames overlapping by
-    ``overlap`` that cover ``num_frames``; the last window ends at the end.
-    """
-    if not 0 <= overlap < window:
-        raise ValueError(f'chunk overlap={overlap} must be in [0, '
-                         f'num_frames={window}).')
-    if num_frames <= window:
-        return [0]
-    starts = list(range(0, num_frames - window, window - overlap))
-    starts.append(num_frames - window)
-    return starts
-
-
-def mask_iou_over_frames(prev: List[Tensor], cur: List[Tensor]) -> Tensor:
-    """Mean over frames of the mask IoU of every (prev, cur) track pair.
-
-    Args:
-        prev (list[Tensor]): Per frame ``(n, H, W)`` bool masks.
-        cur (list[Tensor]): Per frame ``(m, H, W)`` bool masks.
-
-    Returns:
-        Tensor: ``(n, m)``.
-    """
-    ious = []
-    for a, b in zip(prev, cur):
-        a = a.flatten(1).float()  # (n, HW)
-        b = b.flatten(1).float()  # (m, HW)
-        inter = a @ b.t()  # (n, m)
-        union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
-        ious.append(inter / union.clamp(min=1))
-    return torch.stack(ious).mean(0)
-
-
-def _link(prev_ids: Tensor, prev_masks: List[Tensor], cur_masks: List[Tensor],
-          next_id: int, iou_thr: float) -> Tuple[Tensor, int]:
-    """Global ids of the current window's tracks."""
-    num_cur = cur_masks[0].shape[0] if cur_masks else 0
-    ids = torch.full((num_cur, ), -1, dtype=torch.long)
-    if prev_masks and num_cur and prev_masks[0].shape[0]:
-        iou = mask_iou_over_frames(prev_masks, cur_masks).cpu()
-        rows, cols = linear_sum_assignment(-iou.numpy())
-        for r, c in zip(rows, cols):
-            if iou[r, c] >= iou_thr:
-                ids[c] = prev_ids[r]
-    for c in range(num_cur):
-        if ids[c] < 0:
-            ids[c] = next_id
-            next_id += 1
-    return ids, next_id
+from ..trackers.window_linking import (handover, link_ids,  # noqa: F401
+                                       mask_iou_over_frames, window_starts)
 
 
 def predict_chunked(model,
@@ -109,14 +59,14 @@ def predict_chunked(model,
             next_id = len(ids)
         else:
             shared = len(prev_masks)
-            ids, next_id = _link(prev_ids, prev_masks,
-                                 [p.masks for p in preds[:shared]], next_id,
-                                 iou_thr)
+            ids, next_id = link_ids(prev_ids, prev_masks,
+                                    [p.masks for p in preds[:shared]],
+                                    next_id, iou_thr)
         ids = ids.to(preds[0].scores.device)
         # frames owned by this window: from the middle of the overlap with
         # the previous window up to the middle of the next overlap
-        own_from = 0 if w == 0 else (starts[w - 1] + num_frames + start +
-                                     1) // 2 - start
+        own_from = 0 if w == 0 else handover(starts[w - 1], start,
+                                             num_frames)
         for offset in range(own_from, len(preds)):
             pred = preds[offset]
             pred.instances_id = ids.clone()

@@ -1,0 +1,321 @@
+# Copyright (c) mmvidseg contributors. All rights reserved.
+"""Streaming inference with bounded memory: :class:`VideoSession`.
+
+Shaped like the session convention of ``transformers``' video models::
+
+    session = VideoSession(model, window=8, overlap=2)
+    for result in session.propagate('my_video.mp4'):    # or a frame folder,
+        print(result.frame_idx, result.track_ids)        # a camera index,
+                                                         # or arrays
+    # a live stream: results come out as soon as their window has run
+    for frame in camera:
+        for result in session.step(frame):
+            ...
+    for result in session.flush():  # the end of the stream
+        ...
+
+Clip-based models (Mask2Former-VIS, TeViT, STEm-Seg, TarViS-VIS) run over
+overlapping windows of ``window`` frames; the ids of consecutive windows are
+linked by :mod:`mmvidseg.models.trackers.window_linking` (the same code as
+TeViT's chunked mode). Frames are decoded lazily and dropped once no window
+needs them, so the memory the session holds is that of ``window`` decoded
+frames plus the not-yet-reported results of one window, whatever the video
+length. Every result carries its frame index, global track ids, labels,
+scores and masks at the frame's original size (:meth:`FrameResult.rle` for
+COCO RLE).
+
+Difference from the offline chunked mode: offline, the last window is moved
+back to end at the video's last frame; a stream does not know its end in
+advance, so at :meth:`VideoSession.flush` the last window is the last
+``window`` frames and it reports every frame not reported yet.
+"""
+import os
+import os.path as osp
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, List, Optional, Union
+
+import cv2
+import numpy as np
+import torch
+from mmengine.dataset import pseudo_collate
+
+from mmvidseg.models.trackers.window_linking import handover, link_ids
+from mmvidseg.structures.masks import encode_masks
+
+from .inference import IMAGE_EXTS, _frame_pipeline
+
+Source = Union[str, int, Iterable[np.ndarray]]
+
+
+@dataclass
+class FrameResult:
+    """The tracks of one frame.
+
+    Attributes:
+        frame_idx (int): 0-based index in the stream.
+        track_ids (np.ndarray): ``(N, )`` ids, stable over the stream.
+        labels (np.ndarray): ``(N, )`` class indices.
+        scores (np.ndarray): ``(N, )`` track scores.
+        masks (np.ndarray): ``(N, H, W)`` bool at the original frame size.
+    """
+    frame_idx: int
+    track_ids: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray
+    masks: np.ndarray = field(repr=False)
+
+    def rle(self) -> List[dict]:
+        """COCO RLE (JSON counts) of every mask."""
+        return encode_masks(self.masks)
+
+
+def iter_frames(source: Source,
+                max_frames: Optional[int] = None) -> Iterator[np.ndarray]:
+    """BGR frames, decoded one at a time, from a video file, a folder of
+    images (sorted by name), a camera index or an iterable of arrays.
+
+    Raises:
+        FileNotFoundError: the file / folder does not exist or holds no
+            image.
+        ValueError: a frame that cannot be decoded, or frames of different
+            sizes (the message names the frame).
+    """
+    count, shape = 0, None
+
+    def check(frame, where):
+        nonlocal shape
+        if frame is None:
+            raise ValueError(f'{where}: cannot be decoded')
+        if shape is None:
+            shape = frame.shape
+        elif frame.shape != shape:
+            raise ValueError(f'{where}: size {frame.shape[:2]} differs from '
+                             f'the first frame {shape[:2]}; a stream must '
+                             'keep one frame size')
+        return frame
+
+    if isinstance(source, (str, os.PathLike)) and osp.isdir(source):
+        names = sorted(n for n in os.listdir(source)
+                       if n.lower().endswith(IMAGE_EXTS))
+        if not names:
+            raise FileNotFoundError(f'no {IMAGE_EXTS} images in {source}')
+        for name in names:
+            if max_frames is not None and count >= max_frames:
+                return
+            path = osp.join(source, name)
+            yield check(cv2.imread(path), f'frame {path}')
+            count += 1
+        return
+    if isinstance(source, (str, os.PathLike, int)):
+        if not isinstance(source, int) and not osp.isfile(source):
+            raise FileNotFoundError(f'video {source!r} does not exist')
+        cap = cv2.VideoCapture(source)
+        if not cap.isOpened():
+            raise FileNotFoundError(f'OpenCV cannot open {source!r}')
+        try:
+            while max_frames is None or count < max_frames:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                yield check(frame, f'{source} frame {count}')
+                count += 1
+        finally:
+            cap.release()
+        if count == 0:
+            raise ValueError(f'OpenCV decoded no frame from {source!r}')
+        return
+    for frame in source:
+        if max_frames is not None and count >= max_frames:
+            return
+        yield check(np.asarray(frame), f'frame {count}')
+        count += 1
+
+
+class _Window:
+    """One window's predictions: per local track, per frame, its mask."""
+
+    def __init__(self, start: int, samples: list) -> None:
+        self.start = start
+        self.frames = []  # per frame: {local id: (label, score, mask)}
+        for sample in samples:
+            pred = sample.pred_track_instances
+            ids = pred.instances_id.cpu().tolist()
+            masks = pred.masks
+            masks = masks.cpu().numpy() if torch.is_tensor(masks) else \
+                np.asarray(masks)
+            self.frames.append({
+                i: (int(lab), float(sc), m.astype(bool))
+                for i, lab, sc, m in zip(ids, pred.labels.cpu().tolist(),
+                                         pred.scores.cpu().tolist(), masks)
+            })
+        self.local_ids = sorted({i for f in self.frames for i in f})
+        self.global_ids = {}
+
+    def stack(self, offsets: List[int], shape) -> List[torch.Tensor]:
+        """Per frame offset ``(n, H, W)`` masks in ``local_ids`` order."""
+        out = []
+        for off in offsets:
+            frame = self.frames[off]
+            out.append(torch.from_numpy(np.stack(
+                [frame[i][2] if i in frame else np.zeros(shape, bool)
+                 for i in self.local_ids]) if self.local_ids else
+                np.zeros((0, ) + shape, bool)))
+        return out
+
+    def result(self, offset: int) -> FrameResult:
+        frame = self.frames[offset]
+        ids = [i for i in self.local_ids if i in frame]
+        shape = next(iter(frame.values()))[2].shape if frame else (0, 0)
+        return FrameResult(
+            frame_idx=self.start + offset,
+            track_ids=np.array([self.global_ids[i] for i in ids], np.int64),
+            labels=np.array([frame[i][0] for i in ids], np.int64),
+            scores=np.array([frame[i][1] for i in ids], np.float32),
+            masks=np.stack([frame[i][2] for i in ids]) if ids else
+            np.zeros((0, ) + tuple(shape), bool))
+
+
+class VideoSession:
+    """A stream of frames in, tracks per frame out, with bounded memory.
+
+    Args:
+        model (nn.Module): From :func:`mmvidseg.apis.init_model` (its
+            ``cfg.test_dataloader`` pipeline prepares the frames).
+        window (int, optional): Frames per model call. Defaults to the
+            config's ``stream_cfg.window`` or 8.
+        overlap (int, optional): Frames shared by consecutive windows (>= 1
+            to link ids). Defaults to ``stream_cfg.overlap`` or 2.
+        iou_thr (float): Minimum mean mask IoU over the overlap to continue
+            a track. Defaults to 0.5.
+        memory_budget_mb (float, optional): Refuse settings whose decoded
+            frames alone (``window`` frames of the first frame's size, as
+            uint8) exceed this; checked at the first frame.
+    """
+
+    def __init__(self, model, window: Optional[int] = None,
+                 overlap: Optional[int] = None, iou_thr: float = 0.5,
+                 memory_budget_mb: Optional[float] = None) -> None:
+        reason = getattr(model, 'stream_unsupported', None)
+        if reason:
+            raise NotImplementedError(
+                f'{type(model).__name__} cannot stream: {reason}')
+        stream_cfg = (getattr(model, 'cfg', None) or {}).get('stream_cfg',
+                                                              {}) or {}
+        self.window = int(window or stream_cfg.get('window', 8))
+        self.overlap = int(overlap if overlap is not None else
+                           stream_cfg.get('overlap', 2))
+        if not 0 <= self.overlap < self.window:
+            raise ValueError(f'overlap={self.overlap} must be in [0, '
+                             f'window={self.window})')
+        self.model, self.iou_thr = model, iou_thr
+        self.memory_budget_mb = memory_budget_mb
+        self._pipeline = _frame_pipeline(model.cfg)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the stream (ids restart at 0)."""
+        self._ring = deque(maxlen=self.window)  # the last `window` frames
+        self._count = 0  # frames received
+        self._next_start = 0  # start of the next full window
+        self._reported = 0  # frames reported
+        self._prev: Optional[_Window] = None
+        self._next_id = 0
+
+    def add_prompt(self, frame_idx: int, masks=None, points=None, text=None,
+                   obj_ids=None) -> None:
+        """Prompts (first-frame masks, points, sentences) steer VOS and
+        referring models; the clip-based VIS models segment every object
+        without them."""
+        raise NotImplementedError(
+            f'{type(self.model).__name__} segments every object of its '
+            'classes and takes no prompts; prompts are for VOS / point / '
+            'referring models.')
+
+    # ------------------------------------------------------------------
+    def step(self, frame: np.ndarray) -> List[FrameResult]:
+        """Add the next frame; return the results that became final."""
+        if self.memory_budget_mb is not None and self._count == 0:
+            need = self.window * frame.nbytes / 2**20
+            if need > self.memory_budget_mb:
+                raise ValueError(
+                    f'window={self.window} frames of {frame.shape} need '
+                    f'{need:.0f} MB > memory_budget_mb='
+                    f'{self.memory_budget_mb}; lower the window')
+        self._ring.append(frame)
+        self._count += 1
+        if self._count == self._next_start + self.window:
+            return self._run(self._next_start, final=False)
+        return []
+
+    def flush(self) -> List[FrameResult]:
+        """End of stream: run the last window, return every frame left."""
+        if self._reported >= self._count:
+            out = []
+        elif self._prev is not None and \
+                self._prev.start + self.window == self._count:
+            # the last full window ended exactly here: report its tail
+            out = [self._prev.result(f - self._prev.start)
+                   for f in range(self._reported, self._count)]
+        else:
+            out = self._run(self._count - len(self._ring), final=True)
+        self.reset()
+        return out
+
+    def propagate(self, source: Source,
+                  max_frames: Optional[int] = None) -> Iterator[FrameResult]:
+        """Results of every frame of ``source`` (see :func:`iter_frames`),
+        in order, each as soon as it is final."""
+        self.reset()
+        for frame in iter_frames(source, max_frames):
+            yield from self.step(frame)
+        yield from self.flush()
+
+    # ------------------------------------------------------------------
+    def _predict(self, start: int, frames: List[np.ndarray]) -> _Window:
+        num = len(frames)
+        results = dict(
+            img=list(frames), img_id=list(range(num)),
+            img_path=[None] * num, frame_id=list(range(num)),
+            video_id=[0] * num, video_length=[num] * num,
+            ori_video_length=[num] * num)
+        packed = self._pipeline(results)
+        with torch.no_grad():
+            out = self.model.test_step(pseudo_collate([packed]))
+        return _Window(start, list(out[0]))
+
+    def _run(self, start: int, final: bool) -> List[FrameResult]:
+        frames = list(self._ring)[start - (self._count - len(self._ring)):]
+        win = _Window(start, []) if not frames else \
+            self._predict(start, frames)
+        prev = self._prev
+        shape = frames[0].shape[:2]
+        shared = [] if prev is None else \
+            list(range(start, prev.start + self.window))
+        if not shared:  # the first window, or windows without overlap
+            ids = torch.arange(self._next_id,
+                               self._next_id + len(win.local_ids))
+            self._next_id += len(win.local_ids)
+            first = self._reported
+        else:
+            ids, self._next_id = link_ids(
+                torch.tensor([prev.global_ids[i] for i in prev.local_ids],
+                             dtype=torch.long),
+                prev.stack([f - prev.start for f in shared], shape),
+                win.stack([f - start for f in shared], shape),
+                self._next_id, self.iou_thr)
+            first = max(self._reported,
+                        start + handover(prev.start, start, self.window))
+        win.global_ids = dict(zip(win.local_ids, ids.tolist()))
+        out = []
+        if prev is not None and shared:  # frames the previous window owns
+            out += [prev.result(f - prev.start)
+                    for f in range(self._reported, first)]
+        next_start = start + self.window - self.overlap
+        stop = self._count if final else \
+            next_start + handover(start, next_start, self.window)
+        out += [win.result(f - start) for f in range(first, stop)]
+        self._reported = stop
+        self._prev = win
+        self._next_start = next_start
+        return out
