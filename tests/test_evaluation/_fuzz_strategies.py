@@ -7,7 +7,8 @@ map never overlap, as in every annotation format scored here). Maps are
 drawn on a coarse grid of at most 4 x 4 cells and upsampled by 1..4 per
 axis (<= 16 x 16 pixels, blobby objects); the prediction keeps a random
 subset of the ground-truth cells and draws the others, so predictions both
-match and miss.
+match and miss, and some predicted frames have their ids permuted (identity
+switches).
 """
 import math
 from typing import Dict, List, Sequence, Tuple
@@ -44,6 +45,11 @@ def video_pair(draw, max_ids: int = 3, min_frames: int = 1,
     other = draw(arrays(np.int64, (num_t, h, w), elements=ids))
     keep = draw(arrays(np.bool_, (num_t, h, w)))
     pred = np.where(keep, gt, other)
+    # identity switches: some predicted frames get their ids permuted
+    for t in range(num_t):
+        if draw(st.integers(0, 3)) == 0:
+            perm = np.array([0] + draw(st.permutations(range(1, max_ids + 1))))
+            pred[t] = perm[pred[t]]
 
     def up(a: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(a.repeat(sy, 1).repeat(sx, 2))
