@@ -321,3 +321,28 @@ def test_coco_videos_frame_mask_ap_fuzz(videos, data):
                 assert math.isnan(ap)
         else:
             assert not_higher(ap, base[i]), (i, ap, base[i])
+
+
+def test_ytvis_empty_ground_truth_track_is_never_matched():
+    """The official quirk behind restricting (3) to tracks with a mask:
+    upstream's ``iou_seq`` gives IoU 0 when the union is empty, so a
+    ground-truth track without any mask (all null or empty RLEs) stays a
+    false negative even when the prediction copies it."""
+    m = np.zeros((4, 4), bool)
+    m[:2, :2] = True
+    e = encode_mask(np.zeros((4, 4), bool))
+    anns = [
+        dict(id=1, video_id=1, category_id=1, iscrowd=0,
+             segmentations=[encode_mask(m), None]),
+        dict(id=2, video_id=1, category_id=1, iscrowd=0,
+             segmentations=[None, None]),
+        dict(id=3, video_id=1, category_id=1, iscrowd=0,
+             segmentations=[e, e]),
+    ]
+    gt = dict(videos=[dict(id=1, height=4, width=4, length=2)],
+              categories=[dict(id=1)], annotations=anns)
+    perfect = [dict(video_id=1, category_id=1, score=1.0,
+                    segmentations=a['segmentations']) for a in anns]
+    res = ytvis_ap(gt, perfect)
+    assert same(res['AR100'], 1 / 3, 1e-12)
+    assert res['AP'] < 0.34
