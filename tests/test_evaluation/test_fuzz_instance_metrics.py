@@ -205,6 +205,19 @@ def test_refer_a2d_metrics_fuzz(videos, data):
     gt_p = _a2d_gt([images[i] for i in order], [anns[i] for i in order])
     preds_p = [p for i in order for p in by_img[images[i]['id']]]
     assert refer_a2d_metrics(gt_p, preds_p) == base
+    # renumbering the samples changes nothing once scores are distinct
+    # (COCOeval breaks score ties across images by ascending image id)
+    distinct = [dict(p, score=(i + 1) / (len(preds) + 1))
+                for i, p in enumerate(preds)]
+    new_ids = data.draw(st.lists(st.integers(1, 10**6), unique=True,
+                                 min_size=len(images), max_size=len(images)))
+    remap = {i['id']: new for i, new in zip(images, new_ids)}
+    gt_r = _a2d_gt([dict(i, id=remap[i['id']]) for i in images],
+                   [dict(a, id=remap[a['id']], image_id=remap[a['image_id']])
+                    for a in anns])
+    preds_r = [dict(p, image_id=remap[p['image_id']]) for p in distinct]
+    assert refer_a2d_metrics(gt_r, preds_r) == refer_a2d_metrics(
+        gt, distinct)
 
     # (5) an empty mask: never raises the COCO APs, at any score; below the
     # sample's scores (or for a sample without predictions, which counts as
