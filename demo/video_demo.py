@@ -1,46 +1,94 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""Segment and track the objects of a video, and render them.
+"""Segment and track the objects of a video with bounded memory; render.
 
-    python demo/video_demo.py VIDEO CONFIG CHECKPOINT --out out.mp4 \
-        [--max-frames 36] [--score-thr 0.3]
+    python demo/video_demo.py VIDEO CONFIG CHECKPOINT --out out.mp4 \\
+        [--max-frames 36] [--score-thr 0.3] [--window 8 --overlap 2] \\
+        [--results tracks.json]
 
-VIDEO is a video file or a folder of frames. The predicted tracks (masks,
-track ids, classes, scores) are drawn on the frames and written to ``--out``
-(.mp4 or .gif).
+VIDEO is a video file, a folder of frames or a camera index (``0``).
+Frames are decoded one at a time and run through
+:class:`mmvidseg.apis.VideoSession` (overlapping windows, linked ids), so
+memory does not grow with the video. The predicted tracks (masks, track ids,
+classes, scores) are drawn and written to ``--out`` (.mp4 / .avi as they
+come; .gif at the end), and, with ``--results``, saved as JSON (per frame:
+track ids, labels, scores, COCO RLE masks). Progress shows frames/s and the
+process's resident memory.
 """
 import argparse
+import json
+import sys
 import time
 
-from mmvidseg.apis import inference_video, init_model, read_video
-from mmvidseg.utils.file_safety import add_force_argument
-from mmvidseg.visualization import VideoVisualizer, write_video
+from mmvidseg.apis import VideoSession, init_model
+from mmvidseg.utils.file_safety import add_force_argument, check_new_file
+from mmvidseg.visualization import VideoWriterStream, draw_frame
 
 
-def main():
+def rss_mb() -> float:
+    """Resident memory of this process (Linux), else 0."""
+    try:
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * 4096 / 2**20
+    except OSError:
+        return 0.0
+
+
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('video')
+    parser.add_argument('video', help='video file, frame folder or camera '
+                        'index')
     parser.add_argument('config')
-    parser.add_argument('checkpoint')
-    parser.add_argument('--out', required=True)
+    parser.add_argument('checkpoint', help="checkpoint file, URL or "
+                        "'zoo://NAME'")
+    parser.add_argument('--out', required=True, help='.mp4, .avi or .gif')
+    parser.add_argument('--results', help='also write the tracks as JSON')
     parser.add_argument('--max-frames', type=int)
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--fps', type=float, default=6.0)
+    parser.add_argument('--window', type=int, help='frames per model call')
+    parser.add_argument('--overlap', type=int, help='frames shared by '
+                        'consecutive windows')
     parser.add_argument('--device', default='cpu')
     add_force_argument(parser)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def main():
+    args = parse_args()
+    check_new_file(args.out, args.force)
+    if args.results:
+        check_new_file(args.results, args.force)
+    source = int(args.video) if args.video.isdigit() else args.video
     model = init_model(args.config, args.checkpoint, args.device)
-    frames = read_video(args.video, args.max_frames)
-    start = time.perf_counter()
-    preds = inference_video(model, frames)
-    took = time.perf_counter() - start
+    session = VideoSession(model, window=args.window, overlap=args.overlap)
     classes = model.dataset_meta.get('classes')
-    vis = VideoVisualizer(classes, score_thr=args.score_thr)
-    drawn = vis.draw_video(frames, [p.pred_track_instances.cpu() for p in preds])
-    write_video(drawn, args.out, fps=args.fps, overwrite=args.force)
-    print(f'{len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}'
-          f' in {took:.1f} s ({len(frames) / took:.1f} frames/s); '
-          f'wrote {args.out}')
+    tracks, start, peak = [], time.perf_counter(), 0.0
+    with VideoWriterStream(args.out, args.fps, overwrite=args.force) as out:
+        for r in session.propagate(source, args.max_frames):
+            keep = r.scores >= args.score_thr
+            out.write(draw_frame(r.image, r.masks[keep], r.track_ids[keep],
+                                 r.labels[keep], r.scores[keep], classes,
+                                 frame_text=f'frame {r.frame_idx}'))
+            if args.results:
+                tracks.append(dict(
+                    frame=r.frame_idx, track_ids=r.track_ids.tolist(),
+                    labels=r.labels.tolist(), scores=r.scores.tolist(),
+                    masks=r.rle()))
+            peak = max(peak, rss_mb())
+            took = time.perf_counter() - start
+            print(f'\rframe {r.frame_idx + 1}  '
+                  f'{(r.frame_idx + 1) / took:.2f} frames/s  RSS '
+                  f'{rss_mb():.0f} MB', end='', file=sys.stderr, flush=True)
+        num = out.count
+    took = time.perf_counter() - start
+    print(file=sys.stderr)
+    if args.results:
+        with open(args.results, 'w') as f:
+            json.dump(dict(video=str(args.video), window=session.window,
+                           overlap=session.overlap, frames=tracks), f)
+    print(f'{num} frames in {took:.1f} s ({num / took:.2f} frames/s), peak '
+          f'RSS {peak:.0f} MB; wrote {args.out}' +
+          (f' and {args.results}' if args.results else ''))
 
 
 if __name__ == '__main__':

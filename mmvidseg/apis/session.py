@@ -58,12 +58,15 @@ class FrameResult:
         labels (np.ndarray): ``(N, )`` class indices.
         scores (np.ndarray): ``(N, )`` track scores.
         masks (np.ndarray): ``(N, H, W)`` bool at the original frame size.
+        image (np.ndarray, optional): The ``(H, W, 3)`` BGR frame itself (a
+            reference, not a copy), for drawing.
     """
     frame_idx: int
     track_ids: np.ndarray
     labels: np.ndarray
     scores: np.ndarray
     masks: np.ndarray = field(repr=False)
+    image: Optional[np.ndarray] = field(default=None, repr=False)
 
     def rle(self) -> List[dict]:
         """COCO RLE (JSON counts) of every mask."""
@@ -139,6 +142,13 @@ class _Window:
         self.start = start
         self.frames = []  # per frame: {local id: (label, score, mask)}
         for sample in samples:
+            if 'pred_track_instances' not in sample:
+                raise NotImplementedError(
+                    'VideoSession reads pred_track_instances (VIS / VOS '
+                    'tracks); this model predicts '
+                    f'{sorted(k for k in sample.keys() if "pred" in k)} '
+                    '(e.g. panoptic maps), which the session does not link '
+                    'across windows yet.')
             pred = sample.pred_track_instances
             ids = pred.instances_id.cpu().tolist()
             masks = pred.masks
@@ -257,6 +267,9 @@ class VideoSession:
             # the last full window ended exactly here: report its tail
             out = [self._prev.result(f - self._prev.start)
                    for f in range(self._reported, self._count)]
+            first_held = self._count - len(self._ring)
+            for r in out:
+                r.image = self._ring[r.frame_idx - first_held]
         else:
             out = self._run(self._count - len(self._ring), final=True)
         self.reset()
@@ -315,6 +328,9 @@ class VideoSession:
         stop = self._count if final else \
             next_start + handover(start, next_start, self.window)
         out += [win.result(f - start) for f in range(first, stop)]
+        first_held = self._count - len(self._ring)
+        for r in out:  # every reported frame is still in the ring
+            r.image = self._ring[r.frame_idx - first_held]
         self._reported = stop
         self._prev = win
         self._next_start = next_start

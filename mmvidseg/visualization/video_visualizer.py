@@ -23,6 +23,34 @@ def _to_numpy(x):
     return None if x is None else to_numpy(x)
 
 
+def _overlaps(box: tuple, placed: List[tuple]) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1
+               for b in placed)
+
+
+def _label_origin(mask: np.ndarray, size: tuple, base: int, shape: tuple,
+                  placed: List[tuple]) -> tuple:
+    """Text origin for a mask's label: above the mask's top-left, else
+    inside its top, else below it, else stacked under the labels already
+    placed; always inside the frame and not over another label."""
+    h, w = shape
+    tw, th = size
+    ys, xs = np.nonzero(mask)
+    x = int(min(max(xs.min(), 0), max(w - tw - 1, 0)))
+    candidates = [int(ys.min()) - 3, int(ys.min()) + th + 2,
+                  int(ys.max()) + th + 4]
+    for y in candidates + list(range(th + 2, h, th + base + 2)):
+        y = min(max(y, th + 1), h - base - 1)
+        box = (x, y - th - 1, x + tw, y + base)
+        if not _overlaps(box, placed):
+            placed.append(box)
+            return x, y
+    y = min(max(candidates[0], th + 1), h - base - 1)
+    placed.append((x, y - th - 1, x + tw, y + base))
+    return x, y
+
+
 def draw_frame(image: np.ndarray,
                masks: Optional[np.ndarray] = None,
                track_ids: Optional[Sequence[int]] = None,
@@ -56,6 +84,8 @@ def draw_frame(image: np.ndarray,
     scores = _to_numpy(scores)
     scale = max(image.shape[:2]) / 480.0
     font_scale, thick = max(0.3, 0.45 * scale), max(1, int(round(scale)))
+    placed: List[tuple] = []  # label boxes already drawn (x0, y0, x1, y1)
+    labels_to_draw = []
     for k in range(num):
         mask = masks[k].astype(bool)
         if not mask.any():
@@ -74,8 +104,15 @@ def draw_frame(image: np.ndarray,
             text += f' {name}'
         if scores is not None:
             text += f' {float(scores[k]):.2f}'
-        ys, xs = np.nonzero(mask)
-        org = (int(xs.min()), max(int(ys.min()) - 3, 10))
+        labels_to_draw.append((text, mask))
+    for text, mask in labels_to_draw:  # after every mask: labels stay on top
+        size, base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX,
+                                     font_scale, thick)
+        if size[0] > out.shape[1] - 2:  # a small frame: drop the score
+            text = text.rsplit(' ', 1)[0] if ' ' in text else text
+            size, base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX,
+                                         font_scale, thick)
+        org = _label_origin(mask, size, base, out.shape[:2], placed)
         cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale,
                     (0, 0, 0), thick + 2, cv2.LINE_AA)
         cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale,
@@ -144,6 +181,72 @@ def write_video(frames: List[np.ndarray],
         raise ValueError(f'unknown video format {ext!r} for {path}; use '
                          '.mp4, .avi or .gif')
     return path
+
+
+class VideoWriterStream:
+    """Write frames one at a time (``.mp4`` / ``.avi`` through OpenCV;
+    ``.gif`` frames are kept until :meth:`close`, use it for short clips).
+
+    Args:
+        path (str): Output file; the extension selects the format.
+        fps (float): Frames per second.
+        overwrite (bool): If False, refuse to replace an existing file.
+    """
+
+    def __init__(self, path: str, fps: float = 5.0,
+                 overwrite: bool = False) -> None:
+        if osp.exists(path) and not overwrite:
+            raise FileExistsError(f'{path} exists; pass --force (overwrite='
+                                  'True) to replace it')
+        self.path, self.fps = path, fps
+        self.ext = osp.splitext(path)[1].lower()
+        if self.ext not in ('.mp4', '.avi', '.gif'):
+            raise ValueError(f'unknown video format {self.ext!r} for {path}; '
+                             'use .mp4, .avi or .gif')
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        self._writer, self._gif, self._size, self.count = None, [], None, 0
+
+    def write(self, frame: np.ndarray) -> None:
+        h, w = frame.shape[:2]
+        if self._size is None:
+            self._size = (h, w)
+            if self.ext != '.gif':
+                fourcc = cv2.VideoWriter_fourcc(
+                    *('mp4v' if self.ext == '.mp4' else 'MJPG'))
+                self._writer = cv2.VideoWriter(self.path, fourcc, self.fps,
+                                               (w, h))
+                if not self._writer.isOpened():
+                    raise RuntimeError(f'OpenCV cannot write {self.path}')
+        elif (h, w) != self._size:
+            raise ValueError(f'{self.path}: frame {self.count} is {h}x{w}, '
+                             f'the video {self._size[0]}x{self._size[1]}')
+        if self._writer is not None:
+            self._writer.write(frame)
+        else:
+            from PIL import Image
+            self._gif.append(Image.fromarray(frame[..., ::-1]))
+        self.count += 1
+
+    def close(self) -> str:
+        if self.count == 0:
+            raise ValueError(f'no frames were written to {self.path}')
+        if self._writer is not None:
+            self._writer.release()
+        elif self._gif:
+            self._gif[0].save(self.path, save_all=True,
+                              append_images=self._gif[1:],
+                              duration=int(1000 / self.fps), loop=0)
+            self._gif = []
+        return self.path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.close()
+        elif self._writer is not None:
+            self._writer.release()
 
 
 @VISUALIZERS.register_module()

@@ -59,3 +59,37 @@ def test_write_mp4_and_gif(tmp_path):
         write_video(frames, gif, overwrite=False)
     with pytest.raises(ValueError, match='unknown video format'):
         write_video(frames, str(tmp_path / 'a.webm'))
+
+
+def test_labels_of_nearby_objects_do_not_overlap():
+    from mmvidseg.visualization.video_visualizer import _label_origin
+    masks = np.zeros((3, 72, 96), bool)
+    masks[0, 20:40, 10:30] = True
+    masks[1, 21:41, 12:32] = True  # almost the same top-left corner
+    masks[2, 0:5, 0:96] = True  # touches the top edge
+    placed = []
+    for m in masks:
+        _label_origin(m, (60, 9), 3, (72, 96), placed)
+    assert len(placed) == 3
+    for i, a in enumerate(placed):
+        assert 0 <= a[0] and a[2] <= 96 and 0 <= a[1] and a[3] <= 72
+        for b in placed[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3]
+                        and b[1] < a[3]), (a, b)
+
+
+def test_video_writer_stream(tmp_path):
+    from mmvidseg.visualization import VideoWriterStream
+    frames = [np.full((16, 24, 3), i * 20, np.uint8) for i in range(5)]
+    with VideoWriterStream(str(tmp_path / 'a.mp4'), fps=5) as w:
+        for f in frames:
+            w.write(f)
+    cap = cv2.VideoCapture(str(tmp_path / 'a.mp4'))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
+    with pytest.raises(FileExistsError, match='pass --force'):
+        VideoWriterStream(str(tmp_path / 'a.mp4'))
+    w = VideoWriterStream(str(tmp_path / 'b.gif'))
+    w.write(frames[0])
+    with pytest.raises(ValueError, match='frame 1 is 8x8, the video 16x24'):
+        w.write(np.zeros((8, 8, 3), np.uint8))
+    assert w.close().endswith('b.gif')
