@@ -14,3 +14,6 @@ from .pseudo_clip import ImagePseudoClipDataset  # noqa: F401,E402
 from .weighted_concat import WeightedConcatDataset  # noqa: F401,E402
 from .vps import (CityscapesVPSDataset, KITTISTEPDataset,  # noqa: F401,E402
                   VIPSegDataset)
+from .frame_stream import (FrameStreamDataset, KITTIStepStream,  # noqa: F401,E402
+                           LoadStreamSemSeg)
+from .coco_videos import COCOVideosStream, LoadCOCOVideosPanoptic  # noqa: F401,E402
