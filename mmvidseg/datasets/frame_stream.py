@@ -224,3 +224,21 @@ class LoadStreamSemSeg(BaseTransform):
         results['gt_seg_map'] = np.ascontiguousarray(seg).astype(np.uint8)
         results.setdefault('seg_fields', []).append('gt_seg_map')
         return results
+
+
+@TRANSFORMS.register_module()
+class AddEmptyInstances(BaseTransform):
+    """Empty ``gt_bboxes`` / ``gt_bboxes_labels`` / ``gt_masks`` /
+    ``gt_ignore_flags`` for semantic-only training of a Mask2Former (every
+    class a stuff class, read from ``gt_seg_map``; mmdet's head still
+    expects ``gt_instances``)."""
+
+    def transform(self, results: dict) -> dict:
+        from mmdet.structures.bbox import HorizontalBoxes
+        from mmdet.structures.mask import BitmapMasks
+        h, w = results['img'].shape[:2]
+        results['gt_bboxes'] = HorizontalBoxes(np.zeros((0, 4), np.float32))
+        results['gt_bboxes_labels'] = np.zeros((0, ), np.int64)
+        results['gt_ignore_flags'] = np.zeros((0, ), bool)
+        results['gt_masks'] = BitmapMasks(np.zeros((0, h, w), np.uint8), h, w)
+        return results

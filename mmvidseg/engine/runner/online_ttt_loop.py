@@ -218,7 +218,8 @@ def _frame(ttt: OnlineTTT, dataset, index: int, collate_fn,
     ttt.push(item['inputs'], info['frame_id'], where)
     step = ttt.step()
     evaluate = bool(info.get('evaluate', True))
-    record = dict(frame_id=info['frame_id'], evaluated=evaluate,
+    record = dict(frame_id=info['frame_id'], split=info.get('split'),
+                  evaluated=evaluate,
                   loss_recon=step['loss_recon'],
                   ttt_time_s=step['ttt_time_s'], predict_time_s=0.0)
     if evaluate or predict_all:
