@@ -176,7 +176,8 @@ class Mask2FormerTTT(Mask2Former):
             ``recon_masked_only``), averaged over the batch, x weight.
         """
         recon = self.recon_forward(inputs, masks)
-        err = (recon - inputs.to(recon.dtype))**2  # (B, 3, H, W)
+        # float32 as the official loss (fp16 recon under AMP vs fp32 target)
+        err = (recon.float() - inputs.float())**2  # (B, 3, H, W)
         if self.ttt_cfg.recon_masked_only:
             hidden = 1.0 - masks.to(err.dtype)  # (B, 1, H, W)
             per_image = (err * hidden).sum(dim=(1, 2, 3)) / (
