@@ -177,6 +177,7 @@ class KITTIStepStream(FrameStreamDataset):
     def load_data_list(self) -> List[dict]:
         data_list = []
         keep = None if self.videos is None else set(self.videos)
+        found: set = set()
         for split in self.splits:
             root = osp.join(self.data_root or '', 'images', split)
             if not osp.isdir(root):
@@ -185,6 +186,7 @@ class KITTIStepStream(FrameStreamDataset):
             seqs = sorted(d for d in os.listdir(root)
                           if osp.isdir(osp.join(root, d)) and
                           (keep is None or d in keep))
+            found.update(seqs)
             for seq in seqs:
                 folder = osp.join(root, seq)
                 frames = list_frames(folder, self.img_suffix, self.allow_gaps)
@@ -202,6 +204,11 @@ class KITTIStepStream(FrameStreamDataset):
                         evaluate=pos % self.eval_interval == 0, split=split,
                         seg_map_path=seg, reduce_zero_label=False,
                         seg_fields=[]))
+        if keep is not None and keep - found:
+            raise FileNotFoundError(
+                f'KITTI-STEP sequences {sorted(keep - found)} not found '
+                f'under {self.data_root}images/{{{",".join(self.splits)}}}/ '
+                '(sequence names are strings such as "0002")')
         return data_list
 
 

@@ -71,3 +71,10 @@ def test_kitti_step_stream_and_sem_maps(tmp_path):
     seg1 = load(dict(infos[1]))['gt_seg_map']
     assert (seg1 == 7).all()
     assert len(ds.metainfo['classes']) == 19
+
+
+def test_kitti_step_unknown_sequence(tmp_path):
+    _touch(tmp_path / 'images' / 'val' / '0002', ['000000.png'])
+    with pytest.raises(FileNotFoundError, match=r"\['2'\] not found"):
+        KITTIStepStream(data_root=str(tmp_path) + '/', splits=('val', ),
+                        videos=[2])

@@ -165,6 +165,9 @@ def run_ttt_stream(ttt: OnlineTTT, dataset, evaluator: Evaluator,
     collate_fn = collate_fn or pseudo_collate
     os.makedirs(log_dir, exist_ok=True)
     videos = _videos(dataset)
+    if not videos:
+        raise ValueError(f'{type(dataset).__name__}: the stream has no '
+                         'frames (check data_root / videos / splits)')
     start_v, start_f = 0, 0
     if resume and state_path and osp.isfile(state_path):
         state = torch.load(state_path, map_location='cpu',
