@@ -117,11 +117,11 @@ def augment_lsj(image: torch.Tensor, generator: torch.Generator,
     nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
     img = F.interpolate(img[None], size=(nh, nw), mode='bilinear',
                         align_corners=False)[0]  # (C, nh, nw)
-    # FixedSizeCrop: random offset where larger, then pad to crop_size
-    oy = int(torch.randint(0, max(nh - ch, 0) + 1, (),
-                           generator=generator))
-    ox = int(torch.randint(0, max(nw - cw, 0) + 1, (),
-                           generator=generator))
+    # FixedSizeCrop: offset = round(max(size - crop, 0) * U(0, 1)) (one
+    # draw for both axes, as detectron2), then pad to crop_size
+    u = float(torch.rand((), generator=generator))
+    oy = int(round(max(nh - ch, 0) * u))
+    ox = int(round(max(nw - cw, 0) * u))
     img = img[:, oy:oy + ch, ox:ox + cw]
     out = img.new_full((img.shape[0], ch, cw), pad_value)
     out[:, :img.shape[1], :img.shape[2]] = img
