@@ -9,8 +9,10 @@
 # 368,750 iterations with steps at 327,778 / 355,092. Every iteration adds
 # loss_recon (fresh 85 % patch masks per image) to the Mask2Former losses.
 # The backbone starts from a 4-channel Swin-S (ImageNet weights with a
-# mask channel, official swin_small_patch4_window7_224_4chan.pkl: set
-# load_from / init_cfg to its conversion).
+# mask channel, the official swin_small_patch4_window7_224_4chan.pkl):
+#   python tools/model_converters/video_ttt_to_mmvidseg.py \
+#       swin_small_patch4_window7_224_4chan.pkl swin-s_4chan.pth
+# and set load_from to swin-s_4chan.pth (backbone keys only, non-strict).
 _base_ = [
     '../_base_/models/video_ttt_swin-s.py', '../_base_/default_runtime.py'
 ]

@@ -110,6 +110,26 @@ def test_errors():
             {'recon_head.predictor.query_feat.weight': np.ones((48, 256))})
 
 
+def test_bare_swin_backbone_file(tmp_path, monkeypatch, capsys):
+    """The 4-channel ImageNet Swin-S that starts the joint training."""
+    sd = {
+        'patch_embed.proj.weight': np.ones((96, 4, 4, 4), np.float32),
+        'layers.0.downsample.reduction.weight': np.ones((192, 384),
+                                                        np.float32),
+        'norm.weight': np.ones(768, np.float32),
+        'head.weight': np.ones((1000, 768), np.float32),
+    }
+    out, dropped = converter.convert_video_ttt_state_dict(sd)
+    assert sorted(dropped) == ['head.weight', 'norm.weight']
+    assert sorted(out) == ['backbone.patch_embed.projection.weight',
+                           'backbone.stages.0.downsample.reduction.weight']
+    src = tmp_path / 'swin_small_patch4_window7_224_4chan.pkl'
+    src.write_bytes(pickle.dumps(sd, protocol=2))
+    monkeypatch.setattr(sys, 'argv', ['x', str(src), str(tmp_path / 'o.pth')])
+    converter.main()
+    assert 'reconstruction head: no' in capsys.readouterr().out
+
+
 def _small_official():
     return {
         'backbone.patch_embed.proj.weight': np.ones((96, 4, 4, 4),

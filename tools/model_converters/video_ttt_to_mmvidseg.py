@@ -40,6 +40,10 @@ Key map (official ``MaskFormerTTT`` -> mmdet ``Mask2Former`` names):
   -> ``cls_embed``, ``mask_embed.layers.{0,1,2}`` -> ``mask_embed.{0,2,4}``,
   ``input_proj.i`` -> ``decoder_input_projs.i``; ``query_feat``,
   ``query_embed``, ``level_embed`` keep their names.
+* A bare Swin file without ``backbone.`` (the 4-channel ImageNet Swin-S
+  ``swin_small_patch4_window7_224_4chan.pkl`` that starts the joint
+  training) converts to ``backbone.*`` only (``head.*`` and the classifier's
+  ``norm.*`` dropped); load it with ``load_from`` (non-strict).
 * ``criterion.empty_weight`` (the no-object class weight; mmdet keeps it in
   ``loss_cls.class_weight``), ``pixel_mean`` / ``pixel_std`` are checked and
   dropped.
@@ -167,6 +171,16 @@ def convert_video_ttt_state_dict(
                 '0.1]; set loss_cls.class_weight to it')
         dropped.append('criterion.empty_weight')
     swin, out = OrderedDict(), OrderedDict()
+    if not any(k.startswith('backbone.') for k in state) and any(
+            k.startswith('patch_embed.') for k in state):
+        # a bare (4-channel) Swin file, e.g. the official
+        # swin_small_patch4_window7_224_4chan.pkl: backbone only; the
+        # classifier and its final norm have no place in the segmentor
+        for key in list(state):
+            if key.startswith(('head.', 'norm.')):
+                dropped.append(key)
+        state = {('backbone.' + k if k not in dropped else k): v
+                 for k, v in state.items()}
     for key, value in state.items():
         if key in dropped:
             continue
@@ -203,7 +217,7 @@ def load_official(path: str) -> Dict[str, object]:
     if isinstance(ckpt, dict) and isinstance(ckpt.get('model'), dict):
         return ckpt['model']
     if isinstance(ckpt, dict) and any(
-            k.startswith('backbone.') for k in ckpt):
+            k.startswith(('backbone.', 'patch_embed.')) for k in ckpt):
         return ckpt  # a bare state dict
     raise KeyError(f'{path}: expected a detectron2 checkpoint (a dict with '
                    '"model", or a bare dict of backbone.* / sem_seg_head.* '
