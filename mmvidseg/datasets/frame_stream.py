@@ -163,7 +163,8 @@ class KITTIStepStream(FrameStreamDataset):
 
     Args:
         splits (Sequence[str]): Split folders, streamed in this order.
-        videos (Sequence[str], optional): Sequences to keep (all if None).
+        videos (Sequence[str], optional): Sequences to keep (all if None);
+            integers are zero-padded to 4 digits (``2`` -> ``'0002'``).
     """
 
     METAINFO = dict(classes=KITTI_STEP_SEM_CLASSES)
@@ -172,6 +173,9 @@ class KITTIStepStream(FrameStreamDataset):
                  **kwargs) -> None:
         self.splits = tuple(splits)
         kwargs.setdefault('eval_interval', 1)
+        if kwargs.get('videos') is not None:  # 2 -> '0002' (--cfg-options)
+            kwargs['videos'] = [f'{v:04d}' if isinstance(v, int) else v
+                                for v in kwargs['videos']]
         super().__init__(**kwargs)
 
     def load_data_list(self) -> List[dict]:

@@ -75,6 +75,9 @@ def test_kitti_step_stream_and_sem_maps(tmp_path):
 
 def test_kitti_step_unknown_sequence(tmp_path):
     _touch(tmp_path / 'images' / 'val' / '0002', ['000000.png'])
-    with pytest.raises(FileNotFoundError, match=r"\['2'\] not found"):
+    with pytest.raises(FileNotFoundError, match=r"\['0003'\] not found"):
         KITTIStepStream(data_root=str(tmp_path) + '/', splits=('val', ),
-                        videos=[2])
+                        videos=[3])
+    ds = KITTIStepStream(data_root=str(tmp_path) + '/', splits=('val', ),
+                         videos=[2])
+    assert ds.get_data_info(0)['video_id'] == '0002'
