@@ -173,6 +173,12 @@ def run_ttt_stream(ttt: OnlineTTT, dataset, evaluator: Evaluator,
         state = torch.load(state_path, map_location='cpu',
                            weights_only=False)
         start_v, start_f = state['video_index'], state['frame_position']
+        saved = state['ttt'].get('video')
+        if start_v >= len(videos) or videos[start_v][0] != saved:
+            raise ValueError(
+                f'{state_path}: the saved loop state is at video {saved!r}, '
+                'which is not at that position in this stream; delete the '
+                'state file or resume with the same dataset')
         ttt.load_state_dict(state['ttt'])
         for metric, results in zip(evaluator.metrics, state['metrics']):
             metric.results = results

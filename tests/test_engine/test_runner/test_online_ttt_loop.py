@@ -105,3 +105,12 @@ def test_stream_frames_of_different_sizes(tmp_path):
                         videos=('0000', ), sizes={('0000', 2): (40, 48)})
     with pytest.raises(ValueError, match=r'frame 2 .*000002\.png.*differs'):
         _run(tmp_path, root, 'x')
+
+
+def test_resume_with_another_stream_fails(tmp_path):
+    root = write_stream(str(tmp_path / 'data'), num_frames=2)
+    _run(tmp_path, root, 'cut', checkpoint_interval=1, stop_after=3)
+    other = write_stream(str(tmp_path / 'other'), num_frames=2,
+                         videos=('0005', '0006'))
+    with pytest.raises(ValueError, match="video '0001'.*same dataset"):
+        _run(tmp_path, other, 'cut', resume=True)
