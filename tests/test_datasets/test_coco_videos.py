@@ -85,3 +85,29 @@ def test_missing_annotation_file(tmp_path):
     os.remove(tmp_path / 'annotations' / 'val' / 'bar.json')
     with pytest.raises(FileNotFoundError, match='annotations/val/bar.json'):
         COCOVideosStream(data_root=str(tmp_path), videos=['bar'])
+
+
+def test_instance_frame_reaches_the_metric(tmp_path):
+    """Stream item -> packed sample -> COCOVideosMetric: a perfect
+    prediction of the frame's one person scores AP 100."""
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+
+    from mmvidseg.evaluation.metrics import COCOVideosMetric
+    from mmvidseg.structures.masks import decode_rle
+    _write(tmp_path)
+    meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape',
+                 'video_id', 'frame_id', 'evaluate', 'instances')
+    ds = COCOVideosStream(data_root=str(tmp_path), videos=['bar'],
+                          pipeline=[dict(type='LoadImageFromFile'),
+                                    dict(type='mmdet.PackDetInputs',
+                                         meta_keys=meta_keys)])
+    sample: DetDataSample = ds[0]['data_samples']
+    gt = decode_rle(sample.instances[0]['mask']).astype(bool)
+    sample.pred_instances = InstanceData(
+        masks=torch.from_numpy(gt)[None].bool(), scores=torch.ones(1),
+        labels=torch.zeros(1, dtype=torch.long))
+    metric = COCOVideosMetric(task='instance')
+    metric.process(None, [sample.to_dict()])
+    assert metric.results[0][0]['value'] == pytest.approx(100.0)
