@@ -9,6 +9,16 @@ from mmvidseg.engine.runner import (OnlineTTT, draw_window_indices,
 from ._tiny_ttt import TinyTTTModel
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one intra-op thread avoids oversubscription on a
+    shared machine (2 threads were >10x slower under load)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def make(mode='online', **kw):
     torch.manual_seed(0)
     model = TinyTTTModel()

@@ -14,6 +14,16 @@ from mmvidseg.engine.runner import OnlineTTT, run_ttt_stream
 from mmvidseg.evaluation.metrics import FrameMIoUMetric
 from ._tiny_ttt import STREAM_PIPELINE, TinyTTTModel, write_stream
 
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one intra-op thread avoids oversubscription on a
+    shared machine (2 threads were >10x slower under load)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
 TTT = dict(window_size=3, batch_size=4, accum_iter=2,
            augment=dict(type='lsj', scale_range=(0.5, 1.5),
                         crop_size=(32, 32)), seed=0)

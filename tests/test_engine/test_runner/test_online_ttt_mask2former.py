@@ -15,6 +15,16 @@ from mmvidseg.registry import MODELS
 from mmvidseg.testing import REPO_ROOT, config_path
 from mmvidseg.utils import register_all_modules
 
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one intra-op thread avoids oversubscription on a
+    shared machine (2 threads were >10x slower under load)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
 CONFIG = config_path('video_ttt/video-ttt_r18-b16-tiny_toy-ttt-semantic.py')
 
 
@@ -30,7 +40,6 @@ def _batch(img):
     return dict(inputs=[img], data_samples=[s])
 
 
-@pytest.mark.slow  # ~70 s on a busy 2-core CPU; the tiny-module test is fast
 def test_ttt_steps_change_mask2former_predictions():
     model = _model()
     ttt = OnlineTTT(model, window_size=4, batch_size=4, accum_iter=2,
@@ -64,7 +73,6 @@ def test_ttt_steps_change_mask2former_predictions():
     assert out.pred_sem_seg.sem_seg.shape == (1, 64, 64)
 
 
-@pytest.mark.slow  # ~100 s on a busy 2-core CPU (Runner + 10 frames)
 def test_test_ttt_tool(toy_root, tmp_path, monkeypatch):
     sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
     import test_ttt
