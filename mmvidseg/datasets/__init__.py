@@ -14,3 +14,7 @@ from .pseudo_clip import ImagePseudoClipDataset  # noqa: F401,E402
 from .weighted_concat import WeightedConcatDataset  # noqa: F401,E402
 from .vps import (CityscapesVPSDataset, KITTISTEPDataset,  # noqa: F401,E402
                   VIPSegDataset)
+from .frame_stream import (AddEmptyInstances,  # noqa: F401,E402
+                           FrameStreamDataset, KITTIStepStream,
+                           LoadStreamSemSeg)
+from .coco_videos import COCOVideosStream, LoadCOCOVideosPanoptic  # noqa: F401,E402

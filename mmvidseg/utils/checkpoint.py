@@ -131,3 +131,57 @@ def register_safe_globals() -> None:
     if not _REGISTERED:
         torch.serialization.add_safe_globals(safe_globals())
         _REGISTERED = True
+
+
+# numpy globals a detectron2 ``.pkl`` (``{"model": {name: ndarray}, ...}``)
+# may hold, by (module, name) as pickle spells them under numpy 1.x or 2.x
+_PKL_NUMPY_GLOBALS = {
+    ('numpy.core.multiarray', '_reconstruct'),
+    ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'),
+    ('numpy._core.multiarray', 'scalar'),
+    ('numpy', 'ndarray'),
+    ('numpy', 'dtype'),
+    ('collections', 'OrderedDict'),
+    ('_codecs', 'encode'),  # bytes under pickle protocol 2 (latin1 text)
+}
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickler resolving numpy arrays / scalars / dtypes and nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _PKL_NUMPY_GLOBALS:
+            if module.startswith('numpy.core') and hasattr(np, '_core'):
+                module = module.replace('numpy.core', 'numpy._core', 1)
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f'Unsupported global: GLOBAL {module}.{name}')
+
+
+def load_detectron2_pkl(filename: str) -> dict:
+    """Read a detectron2 ``.pkl`` checkpoint with numpy-only unpickling.
+
+    detectron2's ``DetectionCheckpointer`` accepts a pickled
+    ``{"model": {name: ndarray}, "__author__": ...}`` or a bare
+    ``{name: ndarray}``; both are returned as the pickled dict. Any global
+    other than numpy's array / scalar / dtype reconstructors (and
+    ``OrderedDict``, ``_codecs.encode``) is refused with :class:`UnsafeCheckpointError`.
+
+    Args:
+        filename (str): Local path of the ``.pkl``.
+
+    Returns:
+        dict: The unpickled top-level dict.
+    """
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename!r} does not exist')
+    with open(filename, 'rb') as f:
+        try:
+            obj = _NumpyOnlyUnpickler(f, encoding='latin1').load()
+        except pickle.UnpicklingError as e:
+            raise _explain(filename, e) from None
+    if not isinstance(obj, dict):
+        raise TypeError(f'{filename}: expected a pickled dict (detectron2 '
+                        f'checkpoint), got {type(obj).__name__}')
+    return obj

@@ -118,3 +118,40 @@ def test_getattr_is_restricted_to_history_buffer_methods(tmp_path):
     torch.save(dict(state_dict={}, x=_SneakyGetattr()), path)
     with pytest.raises(Exception, match='getattr'):
         load_checkpoint_file(path)
+
+
+@pytest.mark.parametrize('protocol', [2, 4])
+def test_load_detectron2_pkl_numpy_only(tmp_path, protocol):
+    import pickle
+    from collections import OrderedDict
+
+    import numpy as np
+
+    from mmvidseg.utils.checkpoint import load_detectron2_pkl
+    model = OrderedDict(w=np.arange(6, dtype=np.float32).reshape(2, 3),
+                        n=np.int64(3))
+    path = tmp_path / 'm.pkl'
+    path.write_bytes(pickle.dumps(dict(model=model, __author__='d2'),
+                                  protocol=protocol))
+    out = load_detectron2_pkl(str(path))
+    assert out['__author__'] == 'd2'
+    np.testing.assert_array_equal(out['model']['w'], model['w'])
+    assert out['model']['n'] == 3
+
+
+def test_load_detectron2_pkl_refusals(tmp_path):
+    import os
+    import pickle
+
+    from mmvidseg.utils.checkpoint import (UnsafeCheckpointError,
+                                           load_detectron2_pkl)
+    evil = tmp_path / 'evil.pkl'
+    evil.write_bytes(pickle.dumps({'model': {'f': os.getcwd}}))
+    with pytest.raises(UnsafeCheckpointError, match='getcwd'):
+        load_detectron2_pkl(str(evil))
+    listed = tmp_path / 'list.pkl'
+    listed.write_bytes(pickle.dumps([1, 2]))
+    with pytest.raises(TypeError, match='pickled dict'):
+        load_detectron2_pkl(str(listed))
+    with pytest.raises(FileNotFoundError):
+        load_detectron2_pkl(str(tmp_path / 'missing.pkl'))

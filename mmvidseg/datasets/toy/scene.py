@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import ToyDatasetConfig
 from .expressions import add_expressions
+from .shift import apply_shift, shift_kind, shift_start_frame
 from .metainfo import (CLASS_COLOURS, OBJECT_COLOURS, STUFF_CLASSES,
                        STUFF_COLOURS, THING_CLASSES)
 from .video import ToyObject, ToyVideo
@@ -232,6 +233,11 @@ def render_video(cfg: ToyDatasetConfig, seed: int, split: str,
             f'toy video {split}/{index}: no object layout keeps every object '
             f'visible in {cfg.min_visible_frames} frames after {_MAX_TRIES} '
             'tries; lower min_visible_frames or p_enter_leave')
+    if cfg.shift != 'none':
+        frames = apply_shift(
+            frames, id_maps, shift_kind(cfg, index), shift_start_frame(cfg),
+            cfg.shift_strength,
+            np.random.default_rng([seed, SPLITS.index(split), index, 1]))
     video = ToyVideo(split, index, frames, id_maps, stuff_map, objects)
     add_expressions(video)
     return video

@@ -18,3 +18,4 @@ from .coco_videos import (coco_videos_summary, frame_mask_ap,  # noqa: F401
 from .refer_io import (combine_annotator_masks,  # noqa: F401,E402
                        evaluate_ref_davis_folder, evaluate_refer_folder,
                        write_refer_submission)
+from .frame_miou import frame_miou, weighted_video_mean  # noqa: F401,E402

@@ -12,3 +12,4 @@ from .davis_metric import DAVISMetric  # noqa: F401,E402
 from .refer_metric import ReferMetric  # noqa: F401,E402
 from .refer_jf_metric import ReferJFMetric  # noqa: F401,E402
 from .coco_videos_metric import COCOVideosMetric  # noqa: F401,E402
+from .frame_miou_metric import FrameMIoUMetric  # noqa: F401,E402

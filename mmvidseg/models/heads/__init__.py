@@ -8,3 +8,6 @@ from .tarvis_decoder import TarViSDecoder  # noqa: F401
 from .tarvis_embedding_container import TarViSEmbeddingContainer  # noqa: F401
 from .tarvis_object_encoder import TarViSObjectEncoder  # noqa: F401
 from .mttr_head import MTTRHead  # noqa: F401
+from .mask2former_recon_head import Mask2FormerReconHead  # noqa: F401
+from .mask2former_ttt_fusion_head import \
+    Mask2FormerTTTFusionHead  # noqa: F401
