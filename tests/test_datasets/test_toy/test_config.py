@@ -13,7 +13,11 @@ def test_presets():
     assert not default.distinct_classes
     assert TOY_PRESETS['distinct'].distinct_classes
     assert {n: c.name for n, c in TOY_PRESETS.items()} == {
-        'default': 'default', 'distinct': 'distinct', 'tiny': 'tiny'}
+        'default': 'default', 'distinct': 'distinct', 'tiny': 'tiny',
+        'ttt_train': 'ttt_train', 'ttt_shift': 'ttt_shift'}
+    # Video-TTT's presets: unshifted training videos, shifted test videos
+    assert TOY_PRESETS['ttt_train'].shift is None
+    assert TOY_PRESETS['ttt_shift'].shift is not None
     with pytest.raises(ValueError, match='distinct_classes'):
         ToyDatasetConfig(distinct_classes=True, max_objects=4)
     with pytest.raises(ValueError, match='num_frames'):
