@@ -15,8 +15,9 @@ module with a subclass of :class:`ExportWrapper` decorated with
 finds it by the class name of the built model.
 """
 import importlib
-from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, Optional, Tuple, Type
+from contextlib import contextmanager, nullcontext
+from typing import (Callable, ContextManager, Dict, Iterator, Optional,
+                    Tuple, Type)
 
 import torch
 from torch import Tensor, nn
@@ -69,6 +70,10 @@ class ExportWrapper(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model.eval()
+
+    def torch_export_patch(self) -> ContextManager:
+        """Model changes needed by ``torch.export`` only (none here)."""
+        return nullcontext()
 
     @staticmethod
     def clip(inputs: Tensor) -> Tensor:

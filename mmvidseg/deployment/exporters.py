@@ -103,9 +103,16 @@ def export_torch(wrapper: ExportWrapper,
         if wrapper.dynamic_size:
             spec.update({3: Dim.AUTO, 4: Dim.AUTO})
         shapes = ({0: Dim.STATIC, **spec}, )
-    with torch.no_grad(), export_mode():
-        program = torch.export.export(
-            wrapper, (inputs, ), dynamic_shapes=shapes, strict=strict)
+    shape_as_tensor = torch._shape_as_tensor
+    # mmdet's MSDeformAttnPixelDecoder calls torch._shape_as_tensor, which
+    # torch.export cannot trace; the same values as a plain tensor
+    torch._shape_as_tensor = lambda t: torch.tensor(t.shape)
+    try:
+        with torch.no_grad(), export_mode(), wrapper.torch_export_patch():
+            program = torch.export.export(
+                wrapper, (inputs, ), dynamic_shapes=shapes, strict=strict)
+    finally:
+        torch._shape_as_tensor = shape_as_tensor
     if path is not None:
         torch.export.save(program, path)
     return program

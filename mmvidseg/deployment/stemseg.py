@@ -1,6 +1,7 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Export wrapper of STEm-Seg (:class:`mmvidseg.models.STEmSeg`)."""
-from typing import Tuple
+from contextlib import contextmanager
+from typing import Iterator, Tuple
 
 from torch import Tensor
 
@@ -45,6 +46,20 @@ class STEmSegExport(ExportWrapper):
         self.num_frames = model.num_frames
         if model.semseg_head is None:
             self.output_names = ('embeddings', )
+
+    @contextmanager
+    def torch_export_patch(self) -> Iterator[None]:
+        """The embedding head's ``time_scale`` buffer (fixed 1.0) as a
+        Python float: ``float(buffer)`` is data-dependent for torch.export.
+        """
+        head = self.model.embedding_head
+        buffer = head._buffers.pop('time_scale')
+        head.time_scale = float(buffer)
+        try:
+            yield
+        finally:
+            del head.time_scale
+            head.register_buffer('time_scale', buffer)
 
     def forward(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         img = self.clip(inputs)  # (T, 3, H, W)
