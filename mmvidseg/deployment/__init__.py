@@ -9,8 +9,7 @@ from .tarvis import TarViSExport
 from .tevit import TeViTExport
 
 __all__ = [
-    'EXPORT_WRAPPERS', 'ExportWrapper', 'build_export_wrapper',
-    'export_mode', 'register_export_wrapper', 'export_onnx',
-    'export_torch', 'run_onnx', 'Mask2FormerVISExport', 'STEmSegExport',
-    'TarViSExport', 'TeViTExport'
+    'EXPORT_WRAPPERS', 'ExportWrapper', 'build_export_wrapper', 'export_mode',
+    'register_export_wrapper', 'export_onnx', 'export_torch', 'run_onnx',
+    'Mask2FormerVISExport', 'STEmSegExport', 'TarViSExport', 'TeViTExport'
 ]

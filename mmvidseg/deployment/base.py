@@ -16,8 +16,8 @@ finds it by the class name of the built model.
 """
 import importlib
 from contextlib import contextmanager, nullcontext
-from typing import (Callable, ContextManager, Dict, Iterator, Optional,
-                    Tuple, Type)
+from typing import (Callable, ContextManager, Dict, Iterator, Optional, Tuple,
+                    Type)
 
 import torch
 from torch import Tensor, nn
@@ -119,31 +119,42 @@ class _RoIAlignONNX(torch.autograd.Function):
     @staticmethod
     def symbolic(g, input, rois, output_size, spatial_scale, sampling_ratio,
                  aligned):
-        batch = g.op('Gather', rois,
-                     g.op('Constant', value_t=torch.tensor(0)), axis_i=1)
+        batch = g.op('Gather',
+                     rois,
+                     g.op('Constant', value_t=torch.tensor(0)),
+                     axis_i=1)
         batch = g.op('Cast', batch, to_i=7)  # INT64
-        boxes = g.op('Gather', rois,
+        boxes = g.op('Gather',
+                     rois,
                      g.op('Constant', value_t=torch.tensor([1, 2, 3, 4])),
                      axis_i=1)
-        return g.op(
-            'RoiAlign', input, boxes, batch,
-            coordinate_transformation_mode_s='half_pixel'
-            if aligned else 'output_half_pixel',
-            output_height_i=output_size[0], output_width_i=output_size[1],
-            spatial_scale_f=spatial_scale,
-            sampling_ratio_i=max(0, sampling_ratio), mode_s='avg')
+        return g.op('RoiAlign',
+                    input,
+                    boxes,
+                    batch,
+                    coordinate_transformation_mode_s='half_pixel'
+                    if aligned else 'output_half_pixel',
+                    output_height_i=output_size[0],
+                    output_width_i=output_size[1],
+                    spatial_scale_f=spatial_scale,
+                    sampling_ratio_i=max(0, sampling_ratio),
+                    mode_s='avg')
 
 
-def _roi_align_export(input: Tensor, rois: Tensor, output_size,
-                      spatial_scale: float = 1.0, sampling_ratio: int = 0,
-                      pool_mode: str = 'avg', aligned: bool = True) -> Tensor:
+def _roi_align_export(input: Tensor,
+                      rois: Tensor,
+                      output_size,
+                      spatial_scale: float = 1.0,
+                      sampling_ratio: int = 0,
+                      pool_mode: str = 'avg',
+                      aligned: bool = True) -> Tensor:
     if pool_mode != 'avg':
         raise NotImplementedError('export supports RoIAlign pool_mode avg')
     if isinstance(output_size, int):
         output_size = (output_size, output_size)
-    return _RoIAlignONNX.apply(input, rois.to(input.dtype),
-                               tuple(output_size), float(spatial_scale),
-                               int(sampling_ratio), bool(aligned))
+    return _RoIAlignONNX.apply(input, rois.to(input.dtype), tuple(output_size),
+                               float(spatial_scale), int(sampling_ratio),
+                               bool(aligned))
 
 
 @contextmanager

@@ -55,19 +55,19 @@ def export_onnx(wrapper: ExportWrapper,
     with torch.no_grad(), export_mode(), warnings.catch_warnings():
         warnings.simplefilter('ignore')  # tracer warnings on shape asserts
         outputs = wrapper(inputs)
-        torch.onnx.export(
-            wrapper, (inputs, ),
-            path,
-            dynamo=False,
-            opset_version=opset,
-            input_names=['inputs'],
-            output_names=list(wrapper.output_names),
-            dynamic_axes=_onnx_dynamic_axes(wrapper, dynamic),
-            do_constant_folding=True)
+        torch.onnx.export(wrapper, (inputs, ),
+                          path,
+                          dynamo=False,
+                          opset_version=opset,
+                          input_names=['inputs'],
+                          output_names=list(wrapper.output_names),
+                          dynamic_axes=_onnx_dynamic_axes(wrapper, dynamic),
+                          do_constant_folding=True)
     return list(outputs)
 
 
-def run_onnx(path_or_session, inputs: Tensor,
+def run_onnx(path_or_session,
+             inputs: Tensor,
              threads: Optional[int] = None) -> List[np.ndarray]:
     """Run an exported graph with ONNX Runtime on CPU."""
     import onnxruntime as ort
@@ -77,8 +77,9 @@ def run_onnx(path_or_session, inputs: Tensor,
         if threads:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
-        sess = ort.InferenceSession(
-            sess, opts, providers=['CPUExecutionProvider'])
+        sess = ort.InferenceSession(sess,
+                                    opts,
+                                    providers=['CPUExecutionProvider'])
     return sess.run(None, {'inputs': inputs.numpy()})
 
 
@@ -109,8 +110,9 @@ def export_torch(wrapper: ExportWrapper,
     torch._shape_as_tensor = lambda t: torch.tensor(t.shape)
     try:
         with torch.no_grad(), export_mode(), wrapper.torch_export_patch():
-            program = torch.export.export(
-                wrapper, (inputs, ), dynamic_shapes=shapes, strict=strict)
+            program = torch.export.export(wrapper, (inputs, ),
+                                          dynamic_shapes=shapes,
+                                          strict=strict)
     finally:
         torch._shape_as_tensor = shape_as_tensor
     if path is not None:

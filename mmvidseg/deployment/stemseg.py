@@ -34,8 +34,16 @@ class STEmSegExport(ExportWrapper):
     """
     output_names = ('embeddings', 'semseg_logits')
     dynamic_axes = {
-        'embeddings': {2: 'frames', 3: 'out_h', 4: 'out_w'},
-        'semseg_logits': {2: 'frames', 3: 'out_h', 4: 'out_w'}
+        'embeddings': {
+            2: 'frames',
+            3: 'out_h',
+            4: 'out_w'
+        },
+        'semseg_logits': {
+            2: 'frames',
+            3: 'out_h',
+            4: 'out_w'
+        }
     }
     dynamic_frames = False
     dynamic_size = False  # see the class docstring

@@ -30,8 +30,16 @@ class TarViSExport(ExportWrapper):
     """
     output_names = ('mask_logits', 'class_logits', 'semantic_logits')
     dynamic_axes = {
-        'mask_logits': {1: 'frames', 2: 'out_h', 3: 'out_w'},
-        'semantic_logits': {1: 'frames', 2: 'out_h', 3: 'out_w'}
+        'mask_logits': {
+            1: 'frames',
+            2: 'out_h',
+            3: 'out_w'
+        },
+        'semantic_logits': {
+            1: 'frames',
+            2: 'out_h',
+            3: 'out_w'
+        }
     }
     size_divisor = 64
     dynamic_size = False  # see the class docstring

@@ -41,9 +41,15 @@ class TeViTExport(ExportWrapper):
     """
     output_names = ('cls_logits', 'bboxes', 'mask_logits')
     dynamic_axes = {
-        'cls_logits': {0: 'frames'},
-        'bboxes': {0: 'frames'},
-        'mask_logits': {0: 'frames'}
+        'cls_logits': {
+            0: 'frames'
+        },
+        'bboxes': {
+            0: 'frames'
+        },
+        'mask_logits': {
+            0: 'frames'
+        }
     }
     dynamic_frames = False  # see the class docstring
     dynamic_size = False
@@ -72,9 +78,9 @@ class TeViTExport(ExportWrapper):
         cls_score = res['cls_score']  # (T, P, K)
         num_props = proposals.shape[1]
         rois = bbox2roi(list(proposals.unbind(0)))
-        mask_preds = roi_head._mask_forward(
-            roi_head.num_stages - 1, x, rois,
-            res['attn_feats'].flatten(0, 1))['mask_preds']
+        mask_preds = roi_head._mask_forward(roi_head.num_stages - 1, x,
+                                            rois, res['attn_feats'].flatten(
+                                                0, 1))['mask_preds']
         mask_preds = mask_preds.reshape(num_frames, num_props,
                                         *mask_preds.shape[1:])
         return cls_score, proposals, mask_preds

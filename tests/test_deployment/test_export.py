@@ -51,8 +51,9 @@ def clip_shape(wrapper, frames=None, size=None):
 
 def rel_diff(ref: torch.Tensor, out: np.ndarray) -> float:
     assert tuple(ref.shape) == out.shape
-    return float(np.abs(ref.numpy() - out).max() /
-                 max(1.0, ref.abs().max().item()))
+    return float(
+        np.abs(ref.numpy() - out).max() / max(1.0,
+                                              ref.abs().max().item()))
 
 
 # exporting these two takes 20-30 s each on a loaded 2-core machine
@@ -113,8 +114,8 @@ def test_dynamic_axes(exported):
         shapes.append(clip_shape(wrapper, frames=x.shape[1] + 1))
     if wrapper.dynamic_size:
         h, w = x.shape[-2:]
-        shapes.append(clip_shape(wrapper, size=(w, h + 2 *
-                                                wrapper.size_divisor)))
+        shapes.append(
+            clip_shape(wrapper, size=(w, h + 2 * wrapper.size_divisor)))
     if not shapes:
         pytest.skip(f'{family}: fixed clip shape (see its wrapper)')
     sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
@@ -164,3 +165,31 @@ def test_torch_export_known_failures(family):
     x = torch.randn(clip_shape(wrapper))
     with pytest.raises(Exception):
         export_torch(wrapper, x)
+
+
+@pytest.mark.parametrize('aligned', [True, False])
+@pytest.mark.parametrize('sampling_ratio', [0, 2])
+def test_roi_align_onnx(tmp_path, aligned, sampling_ratio):
+    """mmvidseg's RoIAlign in export mode -> ONNX RoiAlign equals mmcv."""
+    from mmvidseg.ops import RoIAlign
+    layer = RoIAlign((7, 7), 0.25, sampling_ratio, aligned=aligned)
+    torch.manual_seed(0)
+    feats = torch.randn(2, 4, 16, 32)
+    xy = torch.rand(6, 2) * torch.tensor([100., 50.])
+    rois = torch.cat([
+        torch.tensor([0., 0, 0, 1, 1, 1])[:, None], xy,
+        xy + torch.rand(6, 2) * 40 + 0.5
+    ], 1)  # (6, 5) rows (batch, x1, y1, x2, y2)
+    path = str(tmp_path / 'roi.onnx')
+    with torch.no_grad(), export_mode():
+        torch.onnx.export(layer, (feats, rois),
+                          path,
+                          dynamo=False,
+                          opset_version=ONNX_OPSET,
+                          input_names=['feats', 'rois'])
+    with torch.no_grad():
+        ref = layer(feats, rois)  # the C++ kernel
+    sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    out = sess.run(None, {'feats': feats.numpy(), 'rois': rois.numpy()})[0]
+    assert np.abs(out - ref.numpy()).max() < 1e-5
+    assert 'RoiAlign' in {n.op_type for n in onnx.load(path).graph.node}

@@ -10,8 +10,9 @@ from mmvidseg.testing import REPO_ROOT
 
 pytest.importorskip('onnxruntime')
 
-CONFIG = osp.join(REPO_ROOT, 'configs/stemseg/'
-                  'stemseg_r18-b16-tiny_1xb2-2400i_toy-ytvis.py')
+CONFIG = osp.join(
+    REPO_ROOT, 'configs/stemseg/'
+    'stemseg_r18-b16-tiny_1xb2-2400i_toy-ytvis.py')
 
 
 def load_tool():
@@ -25,8 +26,8 @@ def load_tool():
 def test_export_onnx_and_refusals(tmp_path, capsys):
     tool = load_tool()
     out = str(tmp_path / 'stemseg.onnx')
-    assert tool.main([CONFIG, 'none', '--out', out,
-                      '--shape', '4', '96', '96']) == 0
+    assert tool.main(
+        [CONFIG, 'none', '--out', out, '--shape', '4', '96', '96']) == 0
     meta = json.load(open(out + '.json'))
     assert meta['input_shape'] == [1, 4, 3, 96, 96]
     assert meta['output_names'] == ['embeddings', 'semseg_logits']
@@ -37,9 +38,9 @@ def test_export_onnx_and_refusals(tmp_path, capsys):
     assert tool.main([CONFIG, 'none', '--out', out]) == 1
     assert '--force' in capsys.readouterr().err
     # STEm-Seg's decoders are built for 4-frame clips; size multiple of 32
-    assert tool.main([CONFIG, '--out', out, '--force', '--shape', '3', '96',
-                      '96']) == 1
+    assert tool.main(
+        [CONFIG, '--out', out, '--force', '--shape', '3', '96', '96']) == 1
     assert 'exactly 4 frames' in capsys.readouterr().err
-    assert tool.main([CONFIG, '--out', out, '--force', '--shape', '4', '96',
-                      '100']) == 1
+    assert tool.main(
+        [CONFIG, '--out', out, '--force', '--shape', '4', '96', '100']) == 1
     assert 'multiples of 32' in capsys.readouterr().err

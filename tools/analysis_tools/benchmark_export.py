@@ -50,7 +50,10 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--families', nargs='+', default=sorted(CONFIGS))
-    parser.add_argument('--size', type=int, nargs=2, default=(128, 192),
+    parser.add_argument('--size',
+                        type=int,
+                        nargs=2,
+                        default=(128, 192),
                         metavar=('H', 'W'))
     args = parser.parse_args()
     import onnxruntime as ort
@@ -82,8 +85,9 @@ def main() -> None:
             start = time.perf_counter()
             export_onnx(wrapper, x, path)
             export_s = time.perf_counter() - start
-            sess = ort.InferenceSession(
-                path, opts, providers=['CPUExecutionProvider'])
+            sess = ort.InferenceSession(path,
+                                        opts,
+                                        providers=['CPUExecutionProvider'])
             feed = {'inputs': x.numpy()}
 
             def eager():

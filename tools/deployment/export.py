@@ -27,19 +27,28 @@ import torch
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('checkpoint', nargs='?', default=None,
+    parser.add_argument('checkpoint',
+                        nargs='?',
+                        default=None,
                         help="file, URL, zoo://NAME or 'none'")
-    parser.add_argument('--format', choices=('onnx', 'torch-export'),
+    parser.add_argument('--format',
+                        choices=('onnx', 'torch-export'),
                         default='onnx')
     parser.add_argument('--out', required=True)
-    parser.add_argument('--shape', type=int, nargs=3, metavar=('T', 'H', 'W'),
+    parser.add_argument('--shape',
+                        type=int,
+                        nargs=3,
+                        metavar=('T', 'H', 'W'),
                         help='trace clip shape (default: the wrapper\'s '
                         'clip length or 2 frames, at least 64 x 128)')
-    parser.add_argument('--static', action='store_true',
+    parser.add_argument('--static',
+                        action='store_true',
                         help='no dynamic axes even where the model allows')
-    parser.add_argument('--force', action='store_true',
+    parser.add_argument('--force',
+                        action='store_true',
                         help='overwrite --out if it exists')
-    parser.add_argument('--no-check', action='store_true',
+    parser.add_argument('--no-check',
+                        action='store_true',
                         help='skip the ONNX Runtime check against eager')
     return parser.parse_args(argv)
 
@@ -52,8 +61,7 @@ def main(argv=None) -> int:
     from mmvidseg.deployment.exporters import ONNX_OPSET
 
     if osp.exists(args.out) and not args.force:
-        print(f'{args.out} exists; pass --force to overwrite',
-              file=sys.stderr)
+        print(f'{args.out} exists; pass --force to overwrite', file=sys.stderr)
         return 1
     checkpoint = None if args.checkpoint in (None, 'none') \
         else args.checkpoint
@@ -64,38 +72,41 @@ def main(argv=None) -> int:
     if args.shape:
         t, h, w = args.shape
     if wrapper.num_frames and t != wrapper.num_frames:
-        print(f'{type(model).__name__} takes clips of exactly '
-              f'{wrapper.num_frames} frames (num_frames in {args.config}); '
-              f'got --shape T={t}', file=sys.stderr)
+        print(
+            f'{type(model).__name__} takes clips of exactly '
+            f'{wrapper.num_frames} frames (num_frames in {args.config}); '
+            f'got --shape T={t}',
+            file=sys.stderr)
         return 1
     div = wrapper.size_divisor
     if h % div or w % div or min(h, w) < wrapper.min_size:
-        print(f'--shape H W must be multiples of {div} and at least '
-              f'{wrapper.min_size} for {type(model).__name__}; got {h} {w}',
-              file=sys.stderr)
+        print(
+            f'--shape H W must be multiples of {div} and at least '
+            f'{wrapper.min_size} for {type(model).__name__}; got {h} {w}',
+            file=sys.stderr)
         return 1
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     x = torch.randn(1, t, 3, h, w)
     start = time.perf_counter()
-    meta = dict(
-        config=args.config,
-        checkpoint=args.checkpoint,
-        format=args.format,
-        wrapper=type(wrapper).__name__,
-        input_name='inputs',
-        input_shape=[1, t, 3, h, w],
-        output_names=list(wrapper.output_names),
-        dynamic_frames=wrapper.dynamic_frames and not args.static,
-        dynamic_size=wrapper.dynamic_size and not args.static,
-        size_divisor=div)
+    meta = dict(config=args.config,
+                checkpoint=args.checkpoint,
+                format=args.format,
+                wrapper=type(wrapper).__name__,
+                input_name='inputs',
+                input_shape=[1, t, 3, h, w],
+                output_names=list(wrapper.output_names),
+                dynamic_frames=wrapper.dynamic_frames and not args.static,
+                dynamic_size=wrapper.dynamic_size and not args.static,
+                size_divisor=div)
     if args.format == 'onnx':
         ref = export_onnx(wrapper, x, args.out, dynamic=not args.static)
         meta['opset'] = ONNX_OPSET
         elapsed = time.perf_counter() - start
         if not args.no_check:
             out = run_onnx(args.out, x)
-            diff = max(float((r - torch.from_numpy(o)).abs().max())
-                       for r, o in zip(ref, out))
+            diff = max(
+                float((r - torch.from_numpy(o)).abs().max())
+                for r, o in zip(ref, out))
             meta['max_abs_diff_vs_eager'] = diff
             print(f'ONNX Runtime vs eager: max abs diff {diff:.3g}')
     else:
