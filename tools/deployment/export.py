@@ -23,6 +23,8 @@ import time
 
 import torch
 
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -55,6 +57,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if ROOT not in sys.path:  # this checkout's mmvidseg, not another
+        sys.path.insert(0, ROOT)
     from mmvidseg.apis import init_model
     from mmvidseg.deployment import (build_export_wrapper, export_onnx,
                                      export_torch, run_onnx)
