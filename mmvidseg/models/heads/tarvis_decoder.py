@@ -49,7 +49,9 @@ def hard_attention_mask(mask_logits: Tensor, size: Sequence[int],
             mask_logits, tuple(size), mode='trilinear',
             align_corners=False).sigmoid()  # (B, Q, T, h, w)
         mask = prob.flatten(2) < 0.5  # (B, Q, T*h*w)
-        mask[mask.all(-1)] = False
+        # = mask[mask.all(-1)] = False, without a bool Where (ONNX Runtime
+        # has no bool Where kernel)
+        mask = mask & ~mask.all(-1, keepdim=True)
         return mask.repeat_interleave(num_heads, dim=0)  # (B*heads, Q, N)
 
 

@@ -346,7 +346,8 @@ class TarViSTemporalNeck(MSDeformAttnPixelDecoder):
         grids = set()
         for i, k in enumerate(self.window_cells):
             h, w = feats[self.num_input_levels - 1 - i].shape[-2:]
-            grids.add((h // k, w // k))
+            # int(): sizes are 0-dim tensors while tracing (ONNX export)
+            grids.add((int(h // k), int(w // k)))
             if h % k or w % k:
                 raise ValueError(
                     f'TarViSTemporalNeck: level {self.num_input_levels - 1 - i}'
