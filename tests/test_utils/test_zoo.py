@@ -149,3 +149,26 @@ def test_every_official_entry_names_a_working_converter():
         for flag in re.findall(r'--[\w-]+', conv.get('Converter Args', '')):
             assert f"'{flag}'" in text, f'{name}: {flag} not in {script}'
         assert conv['Weights'] == models[name]['Weights'], name
+
+
+def test_download_tool(tmp_path, server, monkeypatch):
+    import importlib.util
+    import os.path as osp
+
+    from mmvidseg.testing import REPO_ROOT
+    spec = importlib.util.spec_from_file_location(
+        'download_checkpoint',
+        osp.join(REPO_ROOT, 'tools/misc/download_checkpoint.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    srv, url, hits = server
+    torch.save(dict(state_dict={'w': torch.ones(2)}), srv / 'n.pth')
+    _index(tmp_path, [dict(Name='native', Weights=f'{url}/n.pth')],
+           monkeypatch)
+    dest = tmp_path / 'ckpts'
+    assert tool.main(['native', '--dest', str(dest)]) == 0
+    assert torch.load(dest / 'native.pth', weights_only=True)[
+        'state_dict']['w'].sum() == 2
+    assert tool.main(['native', '--dest', str(dest)]) == 1  # no --force
+    assert tool.main(['native', '--dest', str(dest), '--force']) == 0
+    assert tool.main(['nativ', '--dest', str(dest)]) == 1  # unknown name
