@@ -82,7 +82,13 @@ class MTTR(BaseMOTModel):
                            f"{meta.get('video_id', '?')}) has no metainfo "
                            "'text'; the dataset must put the referring "
                            'expression in every frame\'s metainfo')
-        return meta['text']
+        text = meta['text']
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f'MTTR: clip {index} (video '
+                             f"{meta.get('video_id', '?')}) has an empty "
+                             f'referring expression {text!r}; give a '
+                             'sentence that names the object')
+        return text
 
     @staticmethod
     def _pad_mask(samples: TrackSampleList, shape: Tuple[int, ...],

@@ -62,6 +62,12 @@ def test_loss(tmp_path):
     assert masks.shape == (2, 2, 32, 32) and ref == 0
     assert visible.tolist() == [True, False]
     assert masks[1, 0].sum() == 0 and masks[1, 1].sum() == 256
+    for frame in samples[1]:
+        frame.set_metainfo(dict(text='  '))
+    with pytest.raises(ValueError, match='clip 1.*empty referring'):
+        model.loss(inputs, samples)
+    for frame in samples[1]:
+        frame.set_metainfo(dict(text='the man on the left'))
     samples[0][0].set_metainfo(dict(referred_instance_id=99))
     with pytest.raises(ValueError, match='referred instance 99'):
         model.loss(inputs, samples)
