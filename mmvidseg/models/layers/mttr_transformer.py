@@ -10,6 +10,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .mttr_tokenizer import build_roberta_tokenizer
+
 # roberta-base (the model MTTR uses); RobertaConfig's own defaults differ
 # (512 positions, 2 token types, LayerNorm eps 1e-12).
 ROBERTA_BASE_CONFIG = dict(
@@ -171,9 +173,11 @@ class MTTRTextEncoder(nn.Module):
             roberta-base (:data:`ROBERTA_BASE_CONFIG`).
         tokenizer (str | dict | None): a local folder with ``vocab.json`` and
             ``merges.txt`` (``RobertaTokenizerFast.from_pretrained``, local
-            files only), or kwargs of ``RobertaTokenizerFast`` (e.g.
-            ``vocab_file`` / ``merges_file``), or None (then ``forward`` needs
-            token ids).
+            files only), kwargs of ``RobertaTokenizerFast`` (e.g.
+            ``vocab_file`` / ``merges_file``), ``dict(corpus=[...],
+            vocab_size=N)`` (a byte-level BPE trained on those sentences,
+            see :mod:`.mttr_tokenizer`), or None (then ``forward`` needs
+            token ids). Built on first use.
         freeze (bool): no gradients to RoBERTa (official default). Dropout
             inside RoBERTa still follows ``train()`` as in the official code.
         pretrained (str, optional): a local Hugging Face folder (e.g. a
@@ -202,14 +206,22 @@ class MTTRTextEncoder(nn.Module):
         self.freeze = freeze
         if freeze:
             self.model.requires_grad_(False)
-        self.tokenizer = None
-        if tokenizer is not None:
-            from transformers import RobertaTokenizerFast
-            if isinstance(tokenizer, str):
-                self.tokenizer = RobertaTokenizerFast.from_pretrained(
-                    tokenizer, local_files_only=True)
-            else:
-                self.tokenizer = RobertaTokenizerFast(**tokenizer)
+        self._tokenizer_spec = tokenizer
+        self._tokenizer = None
+
+    @property
+    def tokenizer(self):
+        """The ``RobertaTokenizerFast``, built on first use (a folder given
+        in a config need not exist to build the model); None if not set."""
+        if self._tokenizer is None and self._tokenizer_spec is not None:
+            self._tokenizer = build_roberta_tokenizer(self._tokenizer_spec)
+            if len(self._tokenizer) > self.model.config.vocab_size:
+                raise ValueError(
+                    f'MTTRTextEncoder: the tokenizer has '
+                    f'{len(self._tokenizer)} tokens, the text encoder\'s '
+                    f'vocab_size is {self.model.config.vocab_size}; raise '
+                    'roberta_config.vocab_size')
+        return self._tokenizer
 
     @property
     def max_length(self) -> int:

@@ -174,3 +174,25 @@ def test_checkpoint_with_other_text_encoder_size(tmp_path):
                            r'\(\d+, 32\).*roberta_config'):
             loader(state)
     enc.load_state_dict(MTTRTextEncoder(**cfg).state_dict())  # same sizes
+
+
+def test_corpus_tokenizer_is_word_level_and_lazy(tmp_path):
+    corpus = ['the red square moving left', 'the blue circle moving up']
+    cfg = dict(tiny_text_encoder(tmp_path)['roberta_config'], vocab_size=400)
+    enc = MTTRTextEncoder(roberta_config=cfg,
+                          tokenizer=dict(corpus=corpus, vocab_size=400))
+    tokens = enc.tokenize(['the red circle moving up'], 'cpu')
+    words = enc.tokenizer.convert_ids_to_tokens(tokens['input_ids'][0])
+    assert words == ['<s>', 'the', 'Ġred', 'Ġcircle', 'Ġmoving', 'Ġup',
+                     '</s>']
+    assert enc.tokenizer.pad_token_id == 1
+    # a folder that does not exist fails on first use, naming the fix
+    enc = MTTRTextEncoder(roberta_config=cfg,
+                          tokenizer=str(tmp_path / 'missing'))
+    with pytest.raises(FileNotFoundError, match='vocab.json'):
+        enc.tokenize(['a dog'], 'cpu')
+    small = dict(cfg, vocab_size=50)
+    enc = MTTRTextEncoder(roberta_config=small,
+                          tokenizer=dict(corpus=corpus, vocab_size=400))
+    with pytest.raises(ValueError, match='raise roberta_config.vocab_size'):
+        enc.tokenize(['a dog'], 'cpu')
