@@ -130,3 +130,30 @@ def test_annotated_frames_only(tmp_path):
     other = _sample(3, 'a cat')
     with pytest.raises(ValueError, match='annotated frames'):
         model.annotated_frames([train, other])
+
+
+def test_windowed_predict_equals_per_window_clips(tmp_path):
+    """test_cfg.window: each window is predicted as its own clip and picks
+    its own query ('rvos'); window >= T is the whole-clip pass."""
+    model = _model(tmp_path, mode='rvos').eval()
+    inputs = torch.randn(1, 5, 3, 32, 32)
+
+    def run(x, t, window):
+        model.test_cfg['window'] = window
+        with torch.no_grad():
+            return [f.pred_track_instances for f in model.predict(
+                x, [_sample(t, 'a dog', with_gt=False)])[0]]
+
+    whole = run(inputs, 5, None)
+    same = run(inputs, 5, 5)
+    for a, b in zip(whole, same):
+        assert torch.equal(a.masks, b.masks) and torch.equal(a.scores,
+                                                            b.scores)
+    windowed = run(inputs, 5, 2)
+    parts = run(inputs[:, :2], 2, None) + run(inputs[:, 2:4], 2, None) + \
+        run(inputs[:, 4:], 1, None)
+    assert len(windowed) == 5
+    for a, b in zip(windowed, parts):
+        assert torch.equal(a.masks, b.masks)
+        assert a.instances_id.tolist() == b.instances_id.tolist()
+        torch.testing.assert_close(a.scores, b.scores)
