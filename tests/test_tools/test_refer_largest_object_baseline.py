@@ -15,7 +15,7 @@ sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
 from refer_largest_object_baseline import evaluate  # noqa: E402
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'mttr',
-                  'mttr_swin-t-tiny_1xb4-1000i_toy-ref-youtube-vos.py')
+                  'mttr_swin-t-tiny_1xb4-2000i_toy-ref-youtube-vos.py')
 
 
 def test_largest_object_baseline_scores_its_hits(toy_root):

@@ -11,7 +11,7 @@ model's numbers can be compared with it directly.
 Example::
 
     python tools/analysis_tools/refer_largest_object_baseline.py \
-        configs/mttr/mttr_swin-t-tiny_1xb4-1000i_toy-ref-youtube-vos.py
+        configs/mttr/mttr_swin-t-tiny_1xb4-2000i_toy-ref-youtube-vos.py
 """
 import argparse
 import copy
