@@ -14,6 +14,7 @@ from .pseudo_clip import ImagePseudoClipDataset  # noqa: F401,E402
 from .weighted_concat import WeightedConcatDataset  # noqa: F401,E402
 from .vps import (CityscapesVPSDataset, KITTISTEPDataset,  # noqa: F401,E402
                   VIPSegDataset)
-from .ref_youtube_vos import RefDAVISDataset, RefYouTubeVOSDataset  # noqa: F401,E402,E501
+from .ref_youtube_vos import (RefDAVISDataset,  # noqa: F401,E402
+                              RefYouTubeVOSDataset)
 from .a2d_sentences import A2DSentencesDataset  # noqa: F401,E402
 from .jhmdb_sentences import JHMDBSentencesDataset  # noqa: F401,E402

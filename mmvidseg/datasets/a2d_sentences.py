@@ -14,7 +14,7 @@ Frame numbers of the h5 files are 1-based (mp4 frame index = frame - 1).
 import csv
 import glob
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
