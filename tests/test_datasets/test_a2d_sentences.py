@@ -154,3 +154,31 @@ def test_bad_input(a2d_root):
                              pipeline=_pipeline())
     with pytest.raises(FileNotFoundError, match='vidA.mp4'):
         ds[0]
+
+
+def test_a2d_samples_through_mttr_and_refer_metric(a2d_root, tmp_path):
+    """End to end on the tiny files: dataset -> MTTR (annotated centre frame
+    only) -> ReferMetric (one COCO image per annotated sample)."""
+    pytest.importorskip('transformers')
+    import torch
+    from mmengine.dataset import pseudo_collate
+
+    from mmvidseg.registry import METRICS, MODELS
+    from tests.test_models.test_segmentors.test_mttr import _model
+    ds = A2DSentencesDataset(data_root=str(a2d_root), split='test',
+                             window_size=4, test_mode=True,
+                             pipeline=_pipeline())
+    model = _model(tmp_path, mode='all').eval()
+    model.data_preprocessor = MODELS.build(
+        dict(type='VideoDataPreprocessor', mean=[0] * 3, std=[1] * 3))
+    metric = METRICS.build(dict(type='ReferMetric'))
+    with torch.no_grad():
+        for i in range(len(ds)):
+            out = model.test_step(pseudo_collate([ds[i]]))
+            frames = list(out[0])
+            assert [len(f.pred_track_instances) for f in frames] == \
+                [0, 0, 4, 0]  # all 4 queries on the annotated frame
+            metric.process({}, out)
+    res = metric.evaluate(len(ds))
+    assert set(res) >= {'refer/mAP', 'refer/overall_iou', 'refer/P@0.5'}
+    assert 0.0 <= res['refer/mAP'] <= 1.0
