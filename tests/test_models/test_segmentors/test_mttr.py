@@ -157,3 +157,32 @@ def test_windowed_predict_equals_per_window_clips(tmp_path):
         assert torch.equal(a.masks, b.masks)
         assert a.instances_id.tolist() == b.instances_id.tolist()
         torch.testing.assert_close(a.scores, b.scores)
+
+
+def test_toy_config_trains_and_scores(toy_root, tmp_path):
+    """The toy config trains a few iterations on the toy Ref-YouTube-VOS
+    data and is scored by J&F and mAP (numbers in configs/mttr/README.md)."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmvidseg.testing import REPO_ROOT
+    from mmvidseg.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(
+        f'{REPO_ROOT}/configs/mttr/'
+        'mttr_swin-t-tiny_1xb4-2000i_toy-ref-youtube-vos.py')
+    root = str(toy_root / 'ref_youtube_vos') + '/'
+    cfg.train_dataloader.dataset.data_root = root
+    cfg.train_dataloader.batch_size = 2
+    cfg.val_dataloader.dataset.data_root = root
+    cfg.val_evaluator[0].outfile_prefix = str(tmp_path / 'submission')
+    cfg.train_cfg.update(max_iters=2, val_interval=100)
+    cfg.param_scheduler = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1)
+    cfg.work_dir = str(tmp_path)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    scores = runner.val_loop.run()
+    assert 0 <= scores['refer/J&F'] <= 1
+    assert 'refer_a2d/mAP' in scores
+    assert (tmp_path / 'submission' / 'submission.zip').is_file()
