@@ -87,8 +87,16 @@ def _frame_pipeline(cfg: Config) -> Compose:
 
 def inference_video(model: torch.nn.Module,
                     frames: List[np.ndarray],
-                    video_id: int = 0) -> list:
+                    video_id: int = 0,
+                    text: Optional[str] = None) -> list:
     """Predict tracks for a whole video (one forward pass, as in testing).
+
+    Args:
+        model: From :func:`init_model`.
+        frames: BGR frames (:func:`read_video`).
+        video_id (int): Id put in the frames' metainfo.
+        text (str, optional): Referring models (MTTR): the expression of the
+            object to segment (one per call, as the official model).
 
     Returns:
         list[DetDataSample]: One per frame, each with
@@ -103,6 +111,11 @@ def inference_video(model: torch.nn.Module,
         video_id=[video_id] * num,
         video_length=[num] * num,
         ori_video_length=[num] * num)
+    if text is not None:
+        if not text.strip():
+            raise ValueError('inference_video: empty referring expression')
+        results.update(text=[text] * num, exp_id=['0'] * num,
+                       is_annotated=[True] * num)
     packed = _frame_pipeline(model.cfg)(results)
     with torch.no_grad():
         out = model.test_step(pseudo_collate([packed]))

@@ -18,3 +18,7 @@ from .frame_stream import (AddEmptyInstances,  # noqa: F401,E402
                            FrameStreamDataset, KITTIStepStream,
                            LoadStreamSemSeg)
 from .coco_videos import COCOVideosStream, LoadCOCOVideosPanoptic  # noqa: F401,E402
+from .ref_youtube_vos import (RefDAVISDataset,  # noqa: F401,E402
+                              RefYouTubeVOSDataset)
+from .a2d_sentences import A2DSentencesDataset  # noqa: F401,E402
+from .jhmdb_sentences import JHMDBSentencesDataset  # noqa: F401,E402

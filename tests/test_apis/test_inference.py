@@ -47,3 +47,11 @@ def test_inference_video_returns_tracks_at_original_size(frames):
         # whole-video inference: the same track ids in every frame
         ids = inst.instances_id.tolist() if ids is None else ids
         assert inst.instances_id.tolist() == ids
+
+
+def test_inference_video_rejects_empty_expression():
+    import numpy as np
+
+    from mmvidseg.apis import inference_video
+    with pytest.raises(ValueError, match='empty referring expression'):
+        inference_video(object(), [np.zeros((4, 4, 3), np.uint8)], text=' ')

@@ -7,10 +7,13 @@ from .panoptic_clip_sampling import ReferenceFrameClipSample
 from .panoptic_loading import (LoadVideoPanopticAnnotations,
                                PackVideoPanopticInputs)
 from .pseudo_clip_augment import FrameWarp, PseudoClipAugment
+from .referring import (FlipReferringText, LoadVideoFrames, decode_frames,
+                        swap_left_right)
 
 __all__ = [
     'CLIP_MODES', 'VideoClipSample', 'FrameWarp', 'PseudoClipAugment',
     'DuplicationPlan', 'SingleInstanceDuplicate', 'InterpolateResize',
     'interpolate_bilinear', 'stemseg_resize_shape', 'ReferenceFrameClipSample',
-    'LoadVideoPanopticAnnotations', 'PackVideoPanopticInputs'
+    'LoadVideoPanopticAnnotations', 'PackVideoPanopticInputs',
+    'FlipReferringText', 'LoadVideoFrames', 'decode_frames', 'swap_left_right'
 ]

@@ -2,12 +2,15 @@
 """MTTR multimodal transformer: DETR layers over [video ; text] tokens."""
 import copy
 import math
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+
+from .mttr_tokenizer import build_roberta_tokenizer
 
 # roberta-base (the model MTTR uses); RobertaConfig's own defaults differ
 # (512 positions, 2 token types, LayerNorm eps 1e-12).
@@ -170,9 +173,11 @@ class MTTRTextEncoder(nn.Module):
             roberta-base (:data:`ROBERTA_BASE_CONFIG`).
         tokenizer (str | dict | None): a local folder with ``vocab.json`` and
             ``merges.txt`` (``RobertaTokenizerFast.from_pretrained``, local
-            files only), or kwargs of ``RobertaTokenizerFast`` (e.g.
-            ``vocab_file`` / ``merges_file``), or None (then ``forward`` needs
-            token ids).
+            files only), kwargs of ``RobertaTokenizerFast`` (e.g.
+            ``vocab_file`` / ``merges_file``), ``dict(corpus=[...],
+            vocab_size=N)`` (a byte-level BPE trained on those sentences,
+            see :mod:`.mttr_tokenizer`), or None (then ``forward`` needs
+            token ids). Built on first use.
         freeze (bool): no gradients to RoBERTa (official default). Dropout
             inside RoBERTa still follows ``train()`` as in the official code.
         pretrained (str, optional): a local Hugging Face folder (e.g. a
@@ -201,25 +206,75 @@ class MTTRTextEncoder(nn.Module):
         self.freeze = freeze
         if freeze:
             self.model.requires_grad_(False)
-        self.tokenizer = None
-        if tokenizer is not None:
-            from transformers import RobertaTokenizerFast
-            if isinstance(tokenizer, str):
-                self.tokenizer = RobertaTokenizerFast.from_pretrained(
-                    tokenizer, local_files_only=True)
-            else:
-                self.tokenizer = RobertaTokenizerFast(**tokenizer)
+        self._tokenizer_spec = tokenizer
+        self._tokenizer = None
+
+    @property
+    def tokenizer(self):
+        """The ``RobertaTokenizerFast``, built on first use (a folder given
+        in a config need not exist to build the model); None if not set."""
+        if self._tokenizer is None and self._tokenizer_spec is not None:
+            self._tokenizer = build_roberta_tokenizer(self._tokenizer_spec)
+            if len(self._tokenizer) > self.model.config.vocab_size:
+                raise ValueError(
+                    f'MTTRTextEncoder: the tokenizer has '
+                    f'{len(self._tokenizer)} tokens, the text encoder\'s '
+                    f'vocab_size is {self.model.config.vocab_size}; raise '
+                    'roberta_config.vocab_size')
+        return self._tokenizer
+
+    @property
+    def max_length(self) -> int:
+        """Longest token sequence RoBERTa can embed: its position ids start
+        at ``pad_token_id + 1`` (512 for roberta-base)."""
+        cfg = self.model.config
+        return cfg.max_position_embeddings - cfg.pad_token_id - 1
 
     def tokenize(self, texts: Sequence[str],
                  device: torch.device) -> Dict[str, Tensor]:
-        """Pad to the longest text, as the official ``forward_text``."""
+        """Pad to the longest text, as the official ``forward_text``.
+
+        Texts longer than :attr:`max_length` tokens are truncated with a
+        warning (the official code would fail on the position embedding).
+        """
         if self.tokenizer is None:
             raise RuntimeError('MTTRTextEncoder: no tokenizer configured; '
                                'set text_encoder.tokenizer to a folder with '
                                'vocab.json and merges.txt')
-        tokens = self.tokenizer(list(texts), padding='longest',
-                                return_tensors='pt')
+        texts = list(texts)
+        limit = self.max_length
+        lengths = [len(ids) for ids in self.tokenizer(texts)['input_ids']]
+        for text, n in zip(texts, lengths):
+            if n > limit:
+                warnings.warn(
+                    f'MTTRTextEncoder: the expression {text[:60]!r}... has '
+                    f'{n} tokens, more than the text encoder takes ({limit}'
+                    '); it is truncated', UserWarning)
+        tokens = self.tokenizer(texts, padding='longest', truncation=True,
+                                max_length=limit, return_tensors='pt')
         return {k: v.to(device) for k, v in tokens.items()}
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Fail clearly when a checkpoint's RoBERTa has other sizes than the
+        configured one (e.g. a roberta-base checkpoint into a tiny config)."""
+        own = dict(self.model.named_parameters())
+        for key, value in state_dict.items():
+            if not key.startswith(prefix + 'model.'):
+                continue
+            name = key[len(prefix + 'model.'):]
+            if name in own and tuple(own[name].shape) != tuple(value.shape):
+                cfg = self.model.config
+                raise ValueError(
+                    f'MTTRTextEncoder: checkpoint key {key!r} has shape '
+                    f'{tuple(value.shape)}, the configured text encoder '
+                    f'{tuple(own[name].shape)} (hidden_size '
+                    f'{cfg.hidden_size}, vocab_size {cfg.vocab_size}, '
+                    f'max_position_embeddings '
+                    f'{cfg.max_position_embeddings}); set '
+                    'head.transformer.text_encoder.roberta_config to the '
+                    "checkpoint's sizes (None = roberta-base, as the "
+                    'released MTTR checkpoints)')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, tokens: Dict[str, Tensor]) -> Tuple[Tensor, Tensor]:
         """Returns: last hidden state (B, S, 768), pad mask (B, S)."""

@@ -51,7 +51,8 @@ class MTTR(BaseMOTModel):
         head (dict): :class:`MTTRHead`.
         criterion (dict): :class:`MTTRCriterion`.
         test_cfg (dict, optional): ``mode`` ('rvos' or 'all'), ``mask_thr``
-            (0.5).
+            (0.5), ``window`` (None: whole clip in one pass; an int: windows
+            of that many frames, see :meth:`predict`).
         data_preprocessor (dict, optional): video data preprocessor.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -82,7 +83,13 @@ class MTTR(BaseMOTModel):
                            f"{meta.get('video_id', '?')}) has no metainfo "
                            "'text'; the dataset must put the referring "
                            'expression in every frame\'s metainfo')
-        return meta['text']
+        text = meta['text']
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f'MTTR: clip {index} (video '
+                             f"{meta.get('video_id', '?')}) has an empty "
+                             f'referring expression {text!r}; give a '
+                             'sentence that names the object')
+        return text
 
     @staticmethod
     def _pad_mask(samples: TrackSampleList, shape: Tuple[int, ...],
@@ -181,47 +188,89 @@ class MTTR(BaseMOTModel):
         """Per frame ``pred_track_instances`` (``masks`` (K, H, W) bool at
         ``ori_shape`` (``img_shape`` if not ``rescale``), ``scores``,
         ``labels`` (0), ``instances_id`` (query index)); K = 1 in 'rvos'
-        mode, all queries in 'all' mode; frames not annotated get K = 0."""
+        mode, all queries in 'all' mode; frames not annotated get K = 0.
+
+        With ``test_cfg.window = W`` the clip is processed in consecutive
+        windows of W frames (long videos: the activations no longer grow with
+        the video length); in 'rvos' mode each window picks its own query
+        (the highest mean p(referred) over the window's frames), as
+        clip-wise R-VOS inference does. Official inference: ``window=None``
+        (the whole video in one pass).
+        """
         keep = self.annotated_frames(data_samples)
-        out = self._forward(inputs, data_samples, keep)[-1]
-        prob = out['pred_is_referred'].softmax(-1)[..., 0]  # (N, T', Q)
-        h, w = inputs.shape[-2:]
+        t = inputs.shape[1]
+        window = self.test_cfg.get('window') or t
+        for start in range(0, t, window):
+            end = min(start + window, t)
+            sub_keep = [j - start for j in keep if start <= j < end]
+            if not sub_keep:
+                continue
+            subs = []
+            for sample in data_samples:
+                sub = TrackDataSample(metainfo=sample.metainfo)
+                sub.video_data_samples = list(sample)[start:end]
+                subs.append(sub)
+            out = self._forward(inputs[:, start:end], subs, sub_keep)[-1]
+            self._predict_window(out, subs, sub_keep, inputs.shape[-2:],
+                                 rescale)
         results = []
-        for i, sample in enumerate(data_samples):
+        for sample in data_samples:
             frames = list(sample)
-            if self.test_cfg['mode'] == 'rvos':
-                traj = prob[i].mean(0)  # (Q,)
-                query = traj.argmax()
-                queries = query.view(1)
-                scores = traj[queries].expand(len(keep), 1)  # (T', 1)
-            else:
-                queries = torch.arange(prob.shape[-1], device=prob.device)
-                scores = prob[i]  # (T', Q)
-            logits = out['pred_masks'][i][:, queries]  # (T', K, h, w)
-            logits = F.interpolate(logits, size=(h, w), mode='bilinear',
-                                   align_corners=False)
-            binary = logits.sigmoid() > self.test_cfg['mask_thr']
             for j, frame in enumerate(frames):
-                fh, fw = frame.metainfo.get('img_shape', (h, w))[:2]
-                size = tuple(frame.metainfo.get('ori_shape', (fh, fw))[:2]
-                             if rescale else (fh, fw))
-                inst = InstanceData()
-                if j in keep:
-                    t = keep.index(j)
-                    m = binary[t, :, :fh, :fw].float().unsqueeze(1)
-                    m = F.interpolate(m, size=size, mode='nearest')
-                    inst.masks = m[:, 0].bool()
-                    inst.scores = scores[t]
-                    inst.labels = torch.zeros_like(queries)
-                    inst.instances_id = queries.clone()
-                else:
-                    inst.masks = torch.zeros((0, *size), dtype=torch.bool,
-                                             device=inputs.device)
-                    inst.scores = queries.new_zeros(0, dtype=torch.float)
-                    inst.labels = queries.new_zeros(0)
-                    inst.instances_id = queries.new_zeros(0)
-                frame.pred_track_instances = inst
+                if j not in keep:
+                    frame.pred_track_instances = self._empty(
+                        frame, inputs, rescale)
             result = TrackDataSample()
             result.video_data_samples = frames
             results.append(result)
         return results
+
+    @staticmethod
+    def _size(frame, h: int, w: int, rescale: bool) -> Tuple[int, int]:
+        fh, fw = frame.metainfo.get('img_shape', (h, w))[:2]
+        return tuple(frame.metainfo.get('ori_shape', (fh, fw))[:2]
+                     if rescale else (fh, fw))
+
+    def _empty(self, frame, inputs: Tensor, rescale: bool) -> InstanceData:
+        size = self._size(frame, *inputs.shape[-2:], rescale)
+        inst = InstanceData()
+        inst.masks = torch.zeros((0, *size), dtype=torch.bool,
+                                 device=inputs.device)
+        inst.scores = inputs.new_zeros(0)
+        inst.labels = inputs.new_zeros(0, dtype=torch.long)
+        inst.instances_id = inputs.new_zeros(0, dtype=torch.long)
+        return inst
+
+    def _predict_window(self, out: Dict[str, Tensor],
+                        samples: TrackSampleList, keep: List[int],
+                        pad_hw: Tuple[int, int], rescale: bool) -> None:
+        """Set ``pred_track_instances`` on the frames ``keep`` of one window
+        from the last decoder layer's outputs."""
+        prob = out['pred_is_referred'].softmax(-1)[..., 0]  # (N, T', Q)
+        h, w = pad_hw
+        for i, sample in enumerate(samples):
+            frames = list(sample)
+            if self.test_cfg['mode'] == 'rvos':
+                traj = prob[i].mean(0)  # (Q,)
+                queries = traj.argmax().view(1)
+                scores = traj[queries].expand(len(keep), 1)  # (T', 1)
+            else:
+                queries = torch.arange(prob.shape[-1], device=prob.device)
+                scores = prob[i]  # (T', Q)
+            logits = out['pred_masks'][i][:, queries]  # (T', K, h/4, w/4)
+            for t, j in enumerate(keep):
+                frame = frames[j]
+                fh, fw = frame.metainfo.get('img_shape', (h, w))[:2]
+                up = F.interpolate(logits[t:t + 1], size=(h, w),
+                                   mode='bilinear', align_corners=False)
+                binary = up[0, :, :fh, :fw].sigmoid() > \
+                    self.test_cfg['mask_thr']  # (K, fh, fw)
+                m = F.interpolate(binary.float().unsqueeze(1),
+                                  size=self._size(frame, h, w, rescale),
+                                  mode='nearest')
+                inst = InstanceData()
+                inst.masks = m[:, 0].bool()
+                inst.scores = scores[t]
+                inst.labels = torch.zeros_like(queries)
+                inst.instances_id = queries.clone()
+                frame.pred_track_instances = inst

@@ -144,3 +144,55 @@ def test_frames_are_independent(transformer):
         hs, _, _ = transformer(vid, pad, ['a dog'], queries)
         hs1, _, _ = transformer(vid[:, 1:2], pad[:, 1:2], ['a dog'], queries)
     torch.testing.assert_close(hs[:, :, 1:2], hs1, atol=1e-5, rtol=1e-5)
+
+
+def test_long_sentence_truncated_with_warning(tmp_path):
+    enc = MTTRTextEncoder(**tiny_text_encoder(tmp_path))
+    assert enc.max_length == 40 - 1 - 1  # positions start at pad_id + 1
+    long = ' '.join(['horse'] * 60)
+    with pytest.warns(UserWarning, match='more than the text encoder takes '
+                      r'\(38\); it is truncated'):
+        tokens = enc.tokenize(['a dog', long], 'cpu')
+    assert tokens['input_ids'].shape[1] == 38
+    assert tokens['input_ids'][1, -1].item() == 2  # still ends with </s>
+    hidden, pad = enc(tokens)  # embeds without a position-index error
+    assert hidden.shape == (2, 38, 16) and not pad[1].any()
+
+
+def test_checkpoint_with_other_text_encoder_size(tmp_path):
+    from mmengine.runner.checkpoint import load_state_dict
+    cfg = tiny_text_encoder(tmp_path)
+    enc = MTTRTextEncoder(**cfg)
+    other = dict(cfg, roberta_config=dict(cfg['roberta_config'],
+                                          hidden_size=32,
+                                          intermediate_size=64))
+    state = MTTRTextEncoder(**other).state_dict()
+    for loader in (lambda s: enc.load_state_dict(s),
+                   lambda s: load_state_dict(enc, s, strict=False)):
+        with pytest.raises(ValueError, match=r"checkpoint key 'model\."
+                           r"embeddings.word_embeddings.weight' has shape "
+                           r'\(\d+, 32\).*roberta_config'):
+            loader(state)
+    enc.load_state_dict(MTTRTextEncoder(**cfg).state_dict())  # same sizes
+
+
+def test_corpus_tokenizer_is_word_level_and_lazy(tmp_path):
+    corpus = ['the red square moving left', 'the blue circle moving up']
+    cfg = dict(tiny_text_encoder(tmp_path)['roberta_config'], vocab_size=400)
+    enc = MTTRTextEncoder(roberta_config=cfg,
+                          tokenizer=dict(corpus=corpus, vocab_size=400))
+    tokens = enc.tokenize(['the red circle moving up'], 'cpu')
+    words = enc.tokenizer.convert_ids_to_tokens(tokens['input_ids'][0])
+    assert words == ['<s>', 'the', 'Ġred', 'Ġcircle', 'Ġmoving', 'Ġup',
+                     '</s>']
+    assert enc.tokenizer.pad_token_id == 1
+    # a folder that does not exist fails on first use, naming the fix
+    enc = MTTRTextEncoder(roberta_config=cfg,
+                          tokenizer=str(tmp_path / 'missing'))
+    with pytest.raises(FileNotFoundError, match='vocab.json'):
+        enc.tokenize(['a dog'], 'cpu')
+    small = dict(cfg, vocab_size=50)
+    enc = MTTRTextEncoder(roberta_config=small,
+                          tokenizer=dict(corpus=corpus, vocab_size=400))
+    with pytest.raises(ValueError, match='raise roberta_config.vocab_size'):
+        enc.tokenize(['a dog'], 'cpu')

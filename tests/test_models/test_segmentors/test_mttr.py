@@ -62,6 +62,12 @@ def test_loss(tmp_path):
     assert masks.shape == (2, 2, 32, 32) and ref == 0
     assert visible.tolist() == [True, False]
     assert masks[1, 0].sum() == 0 and masks[1, 1].sum() == 256
+    for frame in samples[1]:
+        frame.set_metainfo(dict(text='  '))
+    with pytest.raises(ValueError, match='clip 1.*empty referring'):
+        model.loss(inputs, samples)
+    for frame in samples[1]:
+        frame.set_metainfo(dict(text='the man on the left'))
     samples[0][0].set_metainfo(dict(referred_instance_id=99))
     with pytest.raises(ValueError, match='referred instance 99'):
         model.loss(inputs, samples)
@@ -124,3 +130,59 @@ def test_annotated_frames_only(tmp_path):
     other = _sample(3, 'a cat')
     with pytest.raises(ValueError, match='annotated frames'):
         model.annotated_frames([train, other])
+
+
+def test_windowed_predict_equals_per_window_clips(tmp_path):
+    """test_cfg.window: each window is predicted as its own clip and picks
+    its own query ('rvos'); window >= T is the whole-clip pass."""
+    model = _model(tmp_path, mode='rvos').eval()
+    inputs = torch.randn(1, 5, 3, 32, 32)
+
+    def run(x, t, window):
+        model.test_cfg['window'] = window
+        with torch.no_grad():
+            return [f.pred_track_instances for f in model.predict(
+                x, [_sample(t, 'a dog', with_gt=False)])[0]]
+
+    whole = run(inputs, 5, None)
+    same = run(inputs, 5, 5)
+    for a, b in zip(whole, same):
+        assert torch.equal(a.masks, b.masks) and torch.equal(a.scores,
+                                                            b.scores)
+    windowed = run(inputs, 5, 2)
+    parts = run(inputs[:, :2], 2, None) + run(inputs[:, 2:4], 2, None) + \
+        run(inputs[:, 4:], 1, None)
+    assert len(windowed) == 5
+    for a, b in zip(windowed, parts):
+        assert torch.equal(a.masks, b.masks)
+        assert a.instances_id.tolist() == b.instances_id.tolist()
+        torch.testing.assert_close(a.scores, b.scores)
+
+
+def test_toy_config_trains_and_scores(toy_root, tmp_path):
+    """The toy config trains a few iterations on the toy Ref-YouTube-VOS
+    data and is scored by J&F and mAP (numbers in configs/mttr/README.md)."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmvidseg.testing import REPO_ROOT
+    from mmvidseg.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(
+        f'{REPO_ROOT}/configs/mttr/'
+        'mttr_swin-t-tiny_1xb4-2000i_toy-ref-youtube-vos.py')
+    root = str(toy_root / 'ref_youtube_vos') + '/'
+    cfg.train_dataloader.dataset.data_root = root
+    cfg.train_dataloader.batch_size = 2
+    cfg.val_dataloader.dataset.data_root = root
+    cfg.val_evaluator[0].outfile_prefix = str(tmp_path / 'submission')
+    cfg.train_cfg.update(max_iters=2, val_interval=100)
+    cfg.param_scheduler = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1)
+    cfg.work_dir = str(tmp_path)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    scores = runner.val_loop.run()
+    assert 0 <= scores['refer/J&F'] <= 1
+    assert 'refer_a2d/mAP' in scores
+    assert (tmp_path / 'submission' / 'submission.zip').is_file()
