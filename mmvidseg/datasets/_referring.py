@@ -17,9 +17,8 @@ touches only the expression files.
 from collections import defaultdict
 from typing import Any, Dict, List
 
-from .base_video_dataset import BaseVideoDataset
-
 from ._instance_utils import DatasetFormatError
+from .base_video_dataset import BaseVideoDataset
 
 # frame metainfo keys a referring pipeline hands to the model and metrics
 # (``PackTrackInputs(meta_keys=REFER_META_KEYS)``)
