@@ -33,12 +33,13 @@ import os
 import os.path as osp
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, List, Optional, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Union
 
 import cv2
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
+from mmengine.structures import InstanceData
 
 from mmvidseg.models.trackers.window_linking import handover, link_ids
 from mmvidseg.structures.masks import encode_masks
@@ -224,23 +225,54 @@ class VideoSession:
         self.reset()
 
     def reset(self) -> None:
-        """Forget the stream (ids restart at 0)."""
+        """Forget the stream (ids restart at 0); prompts are kept
+        (:meth:`clear_prompts`)."""
         self._ring = deque(maxlen=self.window)  # the last `window` frames
         self._count = 0  # frames received
         self._next_start = 0  # start of the next full window
         self._reported = 0  # frames reported
         self._prev: Optional[_Window] = None
         self._next_id = 0
+        if not hasattr(self, '_texts'):
+            self._texts: Dict[int, str] = {}
 
-    def add_prompt(self, frame_idx: int, masks=None, points=None, text=None,
-                   obj_ids=None) -> None:
-        """Prompts (first-frame masks, points, sentences) steer VOS and
-        referring models; the clip-based VIS models segment every object
-        without them."""
+    def clear_prompts(self) -> None:
+        self._texts = {}
+
+    def add_prompt(self, frame_idx: int = 0, masks=None, points=None,
+                   text=None, obj_ids=None) -> None:
+        """Steer a promptable model.
+
+        Referring models (MTTR, ``prompt_types`` has ``'text'``): ``text`` is
+        a sentence or a list of sentences; each is one object whose track id
+        is its entry of ``obj_ids`` (default: 0, 1, ... in the order added).
+        A sentence applies to every window run after the call (from the
+        window holding ``frame_idx`` on); each window is predicted once per
+        sentence, as the official model takes one expression per clip.
+        First-frame masks and points (VOS, point tracking) are the interface
+        for TarViS's VOS / PET mode, which has not landed; the clip-based VIS
+        models segment every object without prompts.
+        """
+        kinds = getattr(self.model, 'prompt_types', ())
+        if text is not None and 'text' in kinds:
+            texts = [text] if isinstance(text, str) else list(text)
+            ids = list(obj_ids) if obj_ids is not None else list(
+                range(len(self._texts), len(self._texts) + len(texts)))
+            if len(ids) != len(texts):
+                raise ValueError(f'{len(texts)} sentences but {len(ids)} '
+                                 'obj_ids')
+            for i, t in zip(ids, texts):
+                if not isinstance(t, str) or not t.strip():
+                    raise ValueError(f'object {i}: empty referring '
+                                     'expression')
+                self._texts[int(i)] = t
+            return
+        given = [k for k, v in (('masks', masks), ('points', points),
+                                ('text', text)) if v is not None]
         raise NotImplementedError(
-            f'{type(self.model).__name__} segments every object of its '
-            'classes and takes no prompts; prompts are for VOS / point / '
-            'referring models.')
+            f'{type(self.model).__name__} takes no {given or "such"} '
+            f'prompts (it accepts: {list(kinds) or "none"}); VIS models '
+            'segment every object of their classes without prompts.')
 
     # ------------------------------------------------------------------
     def step(self, frame: np.ndarray) -> List[FrameResult]:
@@ -285,17 +317,44 @@ class VideoSession:
         yield from self.flush()
 
     # ------------------------------------------------------------------
-    def _predict(self, start: int, frames: List[np.ndarray]) -> _Window:
+    def _call(self, frames: List[np.ndarray], **extra) -> list:
         num = len(frames)
         results = dict(
             img=list(frames), img_id=list(range(num)),
             img_path=[None] * num, frame_id=list(range(num)),
             video_id=[0] * num, video_length=[num] * num,
             ori_video_length=[num] * num)
+        results.update({k: [v] * num for k, v in extra.items()})
         packed = self._pipeline(results)
         with torch.no_grad():
-            out = self.model.test_step(pseudo_collate([packed]))
-        return _Window(start, list(out[0]))
+            return list(self.model.test_step(pseudo_collate([packed]))[0])
+
+    def _predict(self, start: int, frames: List[np.ndarray]) -> _Window:
+        if 'text' in getattr(self.model, 'prompt_types', ()):
+            if not self._texts:
+                raise ValueError(
+                    f'{type(self.model).__name__} needs a sentence: call '
+                    "session.add_prompt(text='...') before the frames")
+            per_text = {
+                obj: self._call(frames, text=t, exp_id=str(obj),
+                                is_annotated=True)
+                for obj, t in self._texts.items()
+            }
+            samples = []
+            for k in range(len(frames)):
+                parts = []
+                for obj, out in per_text.items():
+                    inst = out[k].pred_track_instances[:1]  # rvos: top query
+                    inst.instances_id = torch.full((len(inst), ), obj,
+                                                   dtype=torch.long)
+                    parts.append(inst)
+                sample = per_text[next(iter(per_text))][k]
+                sample.pred_track_instances = InstanceData.cat(parts)
+                samples.append(sample)
+            win = _Window(start, samples)
+            win.prompted = True
+            return win
+        return _Window(start, self._call(frames))
 
     def _run(self, start: int, final: bool) -> List[FrameResult]:
         frames = list(self._ring)[start - (self._count - len(self._ring)):]
@@ -305,7 +364,12 @@ class VideoSession:
         shape = frames[0].shape[:2]
         shared = [] if prev is None else \
             list(range(start, prev.start + self.window))
-        if not shared:  # the first window, or windows without overlap
+        if getattr(win, 'prompted', False):  # ids are the prompts' ids
+            ids = torch.tensor(win.local_ids, dtype=torch.long)
+            first = self._reported if not shared else max(
+                self._reported,
+                start + handover(prev.start, start, self.window))
+        elif not shared:  # the first window, or windows without overlap
             ids = torch.arange(self._next_id,
                                self._next_id + len(win.local_ids))
             self._next_id += len(win.local_ids)

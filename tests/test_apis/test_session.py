@@ -151,3 +151,34 @@ def test_memory_stays_flat_over_a_long_stream(model):
             rss[i + 1] = _rss_mb()
     list(session.flush())
     assert rss[160] <= rss[40] * 1.05 + 5, rss
+
+
+def test_referring_prompts_stream_one_track_per_sentence():
+    pytest.importorskip('transformers')
+    mttr = init_model(config_path(
+        'mttr/mttr_swin-t-tiny_1xb4-2000i_toy-ref-youtube-vos.py'))
+    rng = np.random.RandomState(2)
+    frames = [rng.randint(0, 255, (48, 64, 3), np.uint8) for _ in range(5)]
+    session = VideoSession(mttr, window=5, overlap=1)
+    with pytest.raises(ValueError, match='needs a sentence'):
+        list(session.propagate(frames))
+    with pytest.raises(ValueError, match='empty referring expression'):
+        session.add_prompt(0, text=' ')
+    session.add_prompt(0, text=['the red square', 'the circle'],
+                       obj_ids=[7, 3])
+    with pytest.raises(NotImplementedError, match=r"no \['points'\] "
+                       r"prompts \(it accepts: \['text'\]\)"):
+        session.add_prompt(0, points=[(3, 4)])
+    got = list(session.propagate(frames))
+    ref = inference_video(mttr, frames, text='the red square')
+    assert [r.frame_idx for r in got] == list(range(5))
+    for r, p in zip(got, ref):
+        assert sorted(r.track_ids.tolist()) == [3, 7]
+        k = r.track_ids.tolist().index(7)
+        assert np.array_equal(r.masks[k],
+                              p.pred_track_instances.masks[0].numpy())
+    # windows of 2: still one track per sentence on every frame
+    short = VideoSession(mttr, window=2, overlap=1)
+    short.add_prompt(0, text='the circle')
+    out = list(short.propagate(frames))
+    assert [r.track_ids.tolist() for r in out] == [[0]] * 5

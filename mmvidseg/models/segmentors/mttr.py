@@ -57,6 +57,9 @@ class MTTR(BaseMOTModel):
         init_cfg (dict, optional): Initialisation config.
     """
 
+    #: what :meth:`mmvidseg.apis.VideoSession.add_prompt` accepts
+    prompt_types = ('text', )
+
     def __init__(self,
                  backbone: dict,
                  head: dict,
