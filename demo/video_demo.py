@@ -48,6 +48,8 @@ def parse_args():
     parser.add_argument('--window', type=int, help='frames per model call')
     parser.add_argument('--overlap', type=int, help='frames shared by '
                         'consecutive windows')
+    parser.add_argument('--text', nargs='+', help='referring models (MTTR): '
+                        'one sentence per object to segment')
     parser.add_argument('--device', default='cpu')
     add_force_argument(parser)
     return parser.parse_args()
@@ -61,13 +63,17 @@ def main():
     source = int(args.video) if args.video.isdigit() else args.video
     model = init_model(args.config, args.checkpoint, args.device)
     session = VideoSession(model, window=args.window, overlap=args.overlap)
-    classes = model.dataset_meta.get('classes')
+    classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
+    if args.text:
+        session.add_prompt(0, text=args.text)
+        classes = args.text  # each object is labelled with its sentence
     tracks, start, peak = [], time.perf_counter(), 0.0
     with VideoWriterStream(args.out, args.fps, overwrite=args.force) as out:
         for r in session.propagate(source, args.max_frames):
             keep = r.scores >= args.score_thr
+            labels = r.track_ids if args.text else r.labels
             out.write(draw_frame(r.image, r.masks[keep], r.track_ids[keep],
-                                 r.labels[keep], r.scores[keep], classes,
+                                 labels[keep], r.scores[keep], classes,
                                  frame_text=f'frame {r.frame_idx}'))
             if args.results:
                 tracks.append(dict(
