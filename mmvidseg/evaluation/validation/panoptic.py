@@ -106,20 +106,29 @@ def _check_segments(infos, file: str, where: str, categories: set,
     return True
 
 
+def _pred_entries(pred: str, problems: Problems, layout: str) -> tuple:
+    """``(pred/pred.json, its "annotations" list)``; the list is None (and
+    a problem recorded) when the file or the key is unusable."""
+    source = osp.join(pred, 'pred.json')
+    data = load_json_file(source, problems, 'pred.json')
+    if data is None:
+        return source, None
+    entries = data.get('annotations') if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        problems.error(source, '', 'annotations', 'is missing (or not a '
+                       'list)', f'write {{"annotations": {layout}}}')
+        return source, None
+    return source, entries
+
+
 def validate_vipseg(pred: str, gt_dir: str, gt_json: dict,
                     problems: Optional[Problems] = None) -> Problems:
     """``pred.json`` entries and ``pan_pred`` PNGs of the VIPSeg layout
     against the GT JSON (``videos[].images``, ``categories``)."""
     problems = problems or Problems()
-    source = osp.join(pred, 'pred.json')
-    data = load_json_file(source, problems, 'pred.json')
-    if data is None:
-        return problems
-    entries = data.get('annotations') if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        problems.error(source, '', 'annotations', 'is missing (or not a '
-                       'list)', 'write {"annotations": [{video_id, '
-                       'annotations}]}')
+    source, entries = _pred_entries(pred, problems,
+                                    '[{video_id, annotations}]')
+    if entries is None:
         return problems
     videos = {v['video_id']: v for v in gt_json['videos']}
     cats = {c['id'] for c in gt_json.get('categories', [])}
@@ -229,15 +238,9 @@ def validate_cityscapes_vps(pred: str, gt_json: dict,
     """``pred.json`` (one entry per GT frame) and ``pan_pred/<image
     id>.png`` of the Cityscapes-VPS layout."""
     problems = problems or Problems()
-    source = osp.join(pred, 'pred.json')
-    data = load_json_file(source, problems, 'pred.json')
-    if data is None:
-        return problems
-    entries = data.get('annotations') if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        problems.error(source, '', 'annotations', 'is missing (or not a '
-                       'list)', 'write {"annotations": [{segments_info} per '
-                       'GT frame]}')
+    source, entries = _pred_entries(pred, problems,
+                                    '[{segments_info} per GT frame]')
+    if entries is None:
         return problems
     images = gt_json['images']
     num = len(gt_json['annotations'])
