@@ -123,7 +123,9 @@ def test_sources_and_bad_input(model, tmp_path):
     with pytest.raises(FileNotFoundError, match='does not exist'):
         list(iter_frames(str(tmp_path / 'nope.mp4')))
     session = VideoSession(model, window=4, overlap=1)
-    with pytest.raises(NotImplementedError, match='takes no prompts'):
+    with pytest.raises(NotImplementedError,
+                       match=r"takes no \['text'\] prompts \(it accepts: "
+                       r"none\)"):
         session.add_prompt(0, text='the red square')
     with pytest.raises(ValueError, match='overlap=4 must be in'):
         VideoSession(model, window=4, overlap=4)
