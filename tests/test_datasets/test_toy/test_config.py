@@ -16,8 +16,8 @@ def test_presets():
         'default': 'default', 'distinct': 'distinct', 'tiny': 'tiny',
         'ttt_train': 'ttt_train', 'ttt_shift': 'ttt_shift'}
     # Video-TTT's presets: unshifted training videos, shifted test videos
-    assert TOY_PRESETS['ttt_train'].shift is None
-    assert TOY_PRESETS['ttt_shift'].shift is not None
+    assert TOY_PRESETS['ttt_train'].shift == 'none'
+    assert TOY_PRESETS['ttt_shift'].shift == 'mixed'
     with pytest.raises(ValueError, match='distinct_classes'):
         ToyDatasetConfig(distinct_classes=True, max_objects=4)
     with pytest.raises(ValueError, match='num_frames'):
