@@ -21,16 +21,8 @@ import time
 
 from mmvidseg.apis import VideoSession, init_model
 from mmvidseg.utils.file_safety import add_force_argument, check_new_file
+from mmvidseg.utils.memory import current_rss_mb
 from mmvidseg.visualization import VideoWriterStream, draw_frame
-
-
-def rss_mb() -> float:
-    """Resident memory of this process (Linux), else 0."""
-    try:
-        with open('/proc/self/statm') as f:
-            return int(f.read().split()[1]) * 4096 / 2**20
-    except OSError:
-        return 0.0
 
 
 def parse_args():
@@ -80,11 +72,11 @@ def main():
                     frame=r.frame_idx, track_ids=r.track_ids.tolist(),
                     labels=r.labels.tolist(), scores=r.scores.tolist(),
                     masks=r.rle()))
-            peak = max(peak, rss_mb())
+            peak = max(peak, current_rss_mb())
             took = time.perf_counter() - start
             print(f'\rframe {r.frame_idx + 1}  '
                   f'{(r.frame_idx + 1) / took:.2f} frames/s  RSS '
-                  f'{rss_mb():.0f} MB', end='', file=sys.stderr, flush=True)
+                  f'{current_rss_mb():.0f} MB', end='', file=sys.stderr, flush=True)
         num = out.count
     took = time.perf_counter() - start
     print(file=sys.stderr)

@@ -297,11 +297,10 @@ class VideoSession:
         elif self._prev is not None and \
                 self._prev.start + self.window == self._count:
             # the last full window ended exactly here: report its tail
-            out = [self._prev.result(f - self._prev.start)
-                   for f in range(self._reported, self._count)]
-            first_held = self._count - len(self._ring)
-            for r in out:
-                r.image = self._ring[r.frame_idx - first_held]
+            out = self._with_images([
+                self._prev.result(f - self._prev.start)
+                for f in range(self._reported, self._count)
+            ])
         else:
             out = self._run(self._count - len(self._ring), final=True)
         self.reset()
@@ -356,6 +355,14 @@ class VideoSession:
             return win
         return _Window(start, self._call(frames))
 
+    def _with_images(self, out: List[FrameResult]) -> List[FrameResult]:
+        """Attach each result's frame (every reported frame is still in
+        the ring)."""
+        first_held = self._count - len(self._ring)
+        for r in out:
+            r.image = self._ring[r.frame_idx - first_held]
+        return out
+
     def _run(self, start: int, final: bool) -> List[FrameResult]:
         frames = list(self._ring)[start - (self._count - len(self._ring)):]
         win = _Window(start, []) if not frames else \
@@ -391,10 +398,8 @@ class VideoSession:
         next_start = start + self.window - self.overlap
         stop = self._count if final else \
             next_start + handover(start, next_start, self.window)
-        out += [win.result(f - start) for f in range(first, stop)]
-        first_held = self._count - len(self._ring)
-        for r in out:  # every reported frame is still in the ring
-            r.image = self._ring[r.frame_idx - first_held]
+        out = self._with_images(
+            out + [win.result(f - start) for f in range(first, stop)])
         self._reported = stop
         self._prev = win
         self._next_start = next_start

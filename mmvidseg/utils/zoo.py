@@ -37,6 +37,7 @@ import hashlib
 import os
 import os.path as osp
 import shlex
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -193,7 +194,6 @@ def resolve(name: str, index: Optional[str] = None,
                            f'{converter} failed:\n{proc.stderr[-2000:]}')
         os.replace(tmp, final)
     else:
-        import shutil
         shutil.copyfile(src, tmp)
         os.replace(tmp, final)
     return final

@@ -13,6 +13,7 @@ from mmvidseg.apis import (VideoSession, inference_video, init_model,
                            iter_frames)
 from mmvidseg.apis.session import _Window
 from mmvidseg.testing import config_path
+from mmvidseg.utils.memory import current_rss_mb
 
 TOY_CONFIG = config_path(
     'mask2former_vis/mask2former_r18-b16-tiny_1xb4-2500i_toy-ytvis.py')
@@ -134,11 +135,6 @@ def test_sources_and_bad_input(model, tmp_path):
         small.step(np.zeros((720, 1280, 3), np.uint8))
 
 
-def _rss_mb():
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * 4096 / 2**20
-
-
 def test_memory_stays_flat_over_a_long_stream(model):
     """RSS after 40 and after 160 frames of a stream (windows of 4)."""
     torch.manual_seed(0)
@@ -150,7 +146,7 @@ def test_memory_stays_flat_over_a_long_stream(model):
             pass
         if i + 1 in (40, 160):
             gc.collect()
-            rss[i + 1] = _rss_mb()
+            rss[i + 1] = current_rss_mb()
     list(session.flush())
     assert rss[160] <= rss[40] * 1.05 + 5, rss
 

@@ -121,7 +121,7 @@ def test_official_zip_is_unpacked_and_converted(tmp_path, server,
 
 
 def test_safe_extract_refuses_escaping_members(tmp_path):
-    for member in ('../evil.txt', '/tmp/abs_evil.txt', 'a/../../evil.txt'):
+    for member in ('../evil.txt', '/abs_evil.txt', 'a/../../evil.txt'):
         archive = tmp_path / 'bad.zip'
         with zipfile.ZipFile(archive, 'w') as zf:
             zf.writestr('ok.txt', 'fine')

@@ -14,7 +14,6 @@ peak(smallest) of the stream (flat memory: ~1.0).
 """
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ def _child(args) -> None:
     import torch
 
     from mmvidseg.apis import VideoSession, inference_video, init_model
+    from mmvidseg.utils.memory import peak_rss_mb
     torch.set_grad_enabled(False)
     model = init_model(args.config, args.checkpoint)
     frames = synthetic_frames(args.child_frames, *args.size)
@@ -53,7 +53,7 @@ def _child(args) -> None:
         frames = list(frames)
         count = len(inference_video(model, frames))
     took = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps(dict(mode=args.child_mode, frames=count,
                           fps=count / took, peak_rss_mb=peak)))
 

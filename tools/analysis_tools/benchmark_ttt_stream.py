@@ -26,9 +26,9 @@ from mmengine.runner import load_checkpoint
 
 from mmvidseg.datasets.toy import get_preset, render_video
 from mmvidseg.engine.runner import OnlineTTT
-from mmvidseg.engine.runner.ttt_utils import current_rss_mb, peak_rss_mb
 from mmvidseg.registry import MODELS
 from mmvidseg.utils import register_all_modules
+from mmvidseg.utils.memory import current_rss_mb, peak_rss_mb
 
 
 def parse_args():

@@ -15,8 +15,9 @@ from torch.utils.data import DataLoader
 
 from mmvidseg.registry import LOOPS
 from mmvidseg.utils.checkpoint import load_checkpoint_file
+from mmvidseg.utils.memory import current_rss_mb, peak_rss_mb
 from .online_ttt import OnlineTTT
-from .ttt_utils import current_rss_mb, gpu_peak_mb, peak_rss_mb
+from .ttt_utils import gpu_peak_mb
 
 STATE_FILE = 'ttt_loop_state.pth'
 

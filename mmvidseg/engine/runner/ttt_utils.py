@@ -9,12 +9,12 @@ the rebuilt-every-frame loader uses it, and the LSJ augmentation of
 Every random draw takes an explicit ``torch.Generator`` so that a loop
 state (generator state included) resumes identically.
 """
-import resource
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm,
           nn.modules.instancenorm._InstanceNorm, nn.LayerNorm,
@@ -162,21 +162,6 @@ def augment_shortest_edge(image: torch.Tensor, generator: torch.Generator,
 
 
 AUGMENTS = dict(lsj=augment_lsj, shortest_edge=augment_shortest_edge)
-
-
-def current_rss_mb() -> float:
-    """Resident set size of this process now, in MiB (Linux)."""
-    try:
-        with open('/proc/self/statm') as f:
-            pages = int(f.read().split()[1])
-        return pages * resource.getpagesize() / 2**20
-    except OSError:  # not Linux: fall back to the peak
-        return peak_rss_mb()
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def gpu_peak_mb(device: Optional[torch.device]) -> Optional[float]:

@@ -14,8 +14,7 @@ from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..trackers.window_linking import (handover, link_ids,  # noqa: F401
-                                       mask_iou_over_frames, window_starts)
+from ..trackers.window_linking import handover, link_ids, window_starts
 
 
 def predict_chunked(model,

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from mmvidseg.models.segmentors.tevit_chunked import (mask_iou_over_frames,
-                                                      window_starts)
+from mmvidseg.models.trackers.window_linking import (mask_iou_over_frames,
+                                                     window_starts)
 from mmvidseg.utils import register_all_modules
 
 from ._tevit_tiny import batch, build_tiny
