@@ -163,6 +163,16 @@ class _Window:
         self.local_ids = sorted({i for f in self.frames for i in f})
         self.global_ids = {}
 
+    def labels(self) -> torch.Tensor:
+        """``(n, )`` label of each local track (its first frame's), in
+        ``local_ids`` order."""
+        first = {}
+        for frame in self.frames:
+            for i, (lab, _, _) in frame.items():
+                first.setdefault(i, lab)
+        return torch.tensor([first[i] for i in self.local_ids],
+                            dtype=torch.long)
+
     def stack(self, offsets: List[int], shape) -> List[torch.Tensor]:
         """Per frame offset ``(n, H, W)`` masks in ``local_ids`` order."""
         out = []
@@ -199,6 +209,11 @@ class VideoSession:
             to link ids). Defaults to ``stream_cfg.overlap`` or 2.
         iou_thr (float): Minimum mean mask IoU over the overlap to continue
             a track. Defaults to 0.5.
+        class_aware (bool): Link only tracks of the same class across
+            windows. Defaults to True: a clip model that reports one query
+            under several classes (Mask2Former-VIS' top-k pairs) would
+            otherwise chain different classes into one track (held-out toy
+            AP at window 4 / overlap 2: see docs/en/streaming.md).
         memory_budget_mb (float, optional): Refuse settings whose decoded
             frames alone (``window`` frames of the first frame's size, as
             uint8) exceed this; checked at the first frame.
@@ -206,7 +221,8 @@ class VideoSession:
 
     def __init__(self, model, window: Optional[int] = None,
                  overlap: Optional[int] = None, iou_thr: float = 0.5,
-                 memory_budget_mb: Optional[float] = None) -> None:
+                 memory_budget_mb: Optional[float] = None,
+                 class_aware: bool = True) -> None:
         reason = getattr(model, 'stream_unsupported', None)
         if reason:
             raise NotImplementedError(
@@ -220,6 +236,7 @@ class VideoSession:
             raise ValueError(f'overlap={self.overlap} must be in [0, '
                              f'window={self.window})')
         self.model, self.iou_thr = model, iou_thr
+        self.class_aware = class_aware
         self.memory_budget_mb = memory_budget_mb
         self._pipeline = _frame_pipeline(model.cfg)
         self.reset()
@@ -387,7 +404,9 @@ class VideoSession:
                              dtype=torch.long),
                 prev.stack([f - prev.start for f in shared], shape),
                 win.stack([f - start for f in shared], shape),
-                self._next_id, self.iou_thr)
+                self._next_id, self.iou_thr,
+                *((prev.labels(), win.labels()) if self.class_aware else
+                  ()))
             first = max(self._reported,
                         start + handover(prev.start, start, self.window))
         win.global_ids = dict(zip(win.local_ids, ids.tolist()))

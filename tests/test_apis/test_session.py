@@ -57,7 +57,9 @@ def _fake_predict(session):
                                                   (17, 6, 3), (9, 3, 0)])
 def test_every_frame_once_in_order_with_linked_ids(model, total, window,
                                                    overlap):
-    session = VideoSession(model, window=window, overlap=overlap)
+    # the fake labels number the windows: link across labels
+    session = VideoSession(model, window=window, overlap=overlap,
+                           class_aware=False)
     calls = _fake_predict(session)
     frames = [np.zeros((H, W, 3), np.uint8)] * total
     results = list(session.propagate(frames))
@@ -83,6 +85,45 @@ def test_every_frame_once_in_order_with_linked_ids(model, total, window,
         if later and starts.index(later[0]) < len(starts) - 1:
             nxt = later[0]
             assert r.frame_idx < (producer + window + nxt + 1) // 2
+
+
+def test_class_aware_linking_keeps_one_id_per_class(model):
+    """One query reported under two classes in every window (Mask2Former-VIS
+    top-k pairs): class-aware linking keeps two ids whose label never
+    changes; class-agnostic linking may chain the classes."""
+    calls = []
+
+    def predict(start, frames):
+        calls.append(start)
+        samples = []
+        for _ in frames:
+            mask = np.zeros((2, H, W), bool)
+            mask[:, :, :W // 2] = True  # the same mask under both classes
+            sample = DetDataSample()
+            order = [0, 1] if len(calls) % 2 else [1, 0]  # order flips
+            sample.pred_track_instances = InstanceData(
+                instances_id=torch.tensor([0, 1]),
+                labels=torch.tensor(order),
+                scores=torch.tensor([0.9, 0.2]),
+                masks=torch.from_numpy(mask))
+            samples.append(sample)
+        return _Window(start, samples)
+
+    frames = [np.zeros((H, W, 3), np.uint8)] * 12
+    labels_of = {}
+    for aware in (True, False):
+        session = VideoSession(model, window=4, overlap=2,
+                               class_aware=aware)
+        session._predict = predict
+        per_id = {}
+        for r in session.propagate(frames):
+            for tid, lab in zip(r.track_ids.tolist(), r.labels.tolist()):
+                per_id.setdefault(tid, set()).add(lab)
+        labels_of[aware] = per_id
+    assert len(labels_of[True]) == 2
+    assert all(len(labs) == 1 for labs in labels_of[True].values())
+    # without classes the equal masks are matched by position: labels mix
+    assert any(len(labs) == 2 for labs in labels_of[False].values())
 
 
 def test_step_reports_as_soon_as_a_window_ran(model):

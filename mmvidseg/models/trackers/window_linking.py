@@ -10,7 +10,7 @@ over the shared frames, Hungarian matching, ``>= iou_thr``), new ids
 otherwise. A frame is reported by the window that starts last before it,
 handing over in the middle of the overlap (:func:`handover`).
 """
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from scipy.optimize import linear_sum_assignment
@@ -53,7 +53,8 @@ def mask_iou_over_frames(prev: List[Tensor], cur: List[Tensor]) -> Tensor:
 
 def link_ids(prev_ids: Tensor, prev_masks: List[Tensor],
              cur_masks: List[Tensor], next_id: int,
-             iou_thr: float) -> Tuple[Tensor, int]:
+             iou_thr: float, prev_labels: Optional[Tensor] = None,
+             cur_labels: Optional[Tensor] = None) -> Tuple[Tensor, int]:
     """Global ids of the current window's tracks.
 
     Args:
@@ -64,6 +65,13 @@ def link_ids(prev_ids: Tensor, prev_masks: List[Tensor],
             the current window.
         next_id (int): The first unused global id.
         iou_thr (float): Minimum mean mask IoU to continue a track.
+        prev_labels (Tensor, optional): ``(n, )`` class labels of the
+            previous window's tracks. With ``cur_labels``, only tracks of the
+            same class are linked (class-aware linking: a clip model that
+            reports one query under several classes keeps one global id per
+            class instead of chaining a query's classes across windows).
+        cur_labels (Tensor, optional): ``(m, )`` labels of the current
+            window's tracks.
 
     Returns:
         tuple: ``(m, )`` global ids and the next unused id.
@@ -72,6 +80,9 @@ def link_ids(prev_ids: Tensor, prev_masks: List[Tensor],
     ids = torch.full((num_cur, ), -1, dtype=torch.long)
     if prev_masks and num_cur and prev_masks[0].shape[0]:
         iou = mask_iou_over_frames(prev_masks, cur_masks).cpu()
+        if prev_labels is not None and cur_labels is not None:
+            same = prev_labels.cpu()[:, None] == cur_labels.cpu()[None, :]
+            iou = torch.where(same, iou, torch.full_like(iou, -1.))
         rows, cols = linear_sum_assignment(-iou.numpy())
         for r, c in zip(rows, cols):
             if iou[r, c] >= iou_thr:
