@@ -22,7 +22,8 @@ pytest.importorskip('mim', reason='openmim is optional (requirements/'
                     'optional.txt)')
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY = 'configs/mask2former_vis/mask2former_r18-b16-tiny_1xb4-2500i_toy-ytvis.py'
+TOY = ('configs/mask2former_vis/'
+       'mask2former_r18-b16-tiny_1xb4-2500i_toy-ytvis.py')
 
 
 def _setup_module():
@@ -74,7 +75,8 @@ def test_setup_copies_index_configs_and_tools(tmp_path):
             'Weights') else True, name
 
 
-def test_mim_download_native_and_official_weights(tmp_path, server):  # noqa: F811
+def test_mim_download_native_and_official_weights(
+        tmp_path, server):  # noqa: F811
     import torch
     srv, url, hits = server
     native = {'w': torch.arange(4.)}
@@ -88,7 +90,8 @@ def test_mim_download_native_and_official_weights(tmp_path, server):  # noqa: F8
             dict(Name='toy_native', Config=TOY,
                  Weights=f'{url}/toy_native.pth',
                  SHA256=_sha(srv / 'toy_native.pth')),
-            dict(Name='toy_official', Config=TOY, Weights=f'{url}/official.pth',
+            dict(Name='toy_official', Config=TOY,
+                 Weights=f'{url}/official.pth',
                  **{'Converted From': dict(
                      Weights=f'{url}/official.pth',
                      Converter='tools/model_converters/tevit_to_mmvidseg.py')})

@@ -63,8 +63,9 @@ def main() -> None:
     from mmvidseg.apis import init_model
     from mmvidseg.deployment import build_export_wrapper, export_onnx
 
-    import logging
-    logging.getLogger('mmengine').setLevel(logging.WARNING)  # init_weights
+    from mmengine.logging import MMLogger
+    # init_weights logs every parameter at INFO
+    MMLogger.get_current_instance().setLevel('WARNING')
     torch.set_num_threads(args.threads)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = args.threads

@@ -15,7 +15,6 @@ asserts.
         [--onnx FILE] --frames 48 --size 128 192 --window 8 --overlap 2
 """
 import argparse
-import logging
 import os.path as osp
 import sys
 import tempfile
@@ -54,7 +53,9 @@ def main():
     from mmvidseg.apis import init_model
     from mmvidseg.deployment import (OnnxClipModel, build_export_wrapper,
                                      export_onnx)
-    logging.getLogger('mmengine').setLevel(logging.WARNING)
+    from mmengine.logging import MMLogger
+    # init_weights logs every parameter at INFO
+    MMLogger.get_current_instance().setLevel('WARNING')
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
     torch.manual_seed(0)
