@@ -54,19 +54,30 @@ def parse_requirements(fname):
     return out
 
 
-def add_mim_extension():
+def add_mim_extension(mode=None, mim_path=None):
     """Link (editable) or copy (wheel) tools/configs into ``mmvidseg/.mim``.
 
-    This is what lets ``mim download mmvidseg`` and ``mmvidseg::`` config
-    lookups work from an installed package, as in mmdet.
+    This is what lets ``mim download mmvidseg --config NAME`` and
+    ``mmvidseg::`` config lookups work from an installed package, as in mmdet:
+    mim reads ``<package>/.mim/model-index.yml`` (whose metafiles give each
+    entry's ``Weights`` URL and ``Config`` path) and dumps the config from
+    ``<package>/.mim/configs``.
+
+    Args:
+        mode (str, optional): ``'symlink'`` or ``'copy'``; default: from the
+            setup command (``develop`` / ``editable_wheel`` link, ``sdist`` /
+            ``bdist_wheel`` / ``install`` copy, anything else does nothing).
+        mim_path (str, optional): the ``.mim`` folder to fill; default
+            ``mmvidseg/.mim`` of this checkout.
     """
-    if 'develop' in sys.argv or any('editable' in a for a in sys.argv):
-        mode = 'symlink'
-    elif any(a in sys.argv for a in ('sdist', 'bdist_wheel', 'install')):
-        mode = 'copy'
-    else:
-        return
-    mim_path = osp.join(ROOT, 'mmvidseg', '.mim')
+    if mode is None:
+        if 'develop' in sys.argv or any('editable' in a for a in sys.argv):
+            mode = 'symlink'
+        elif any(a in sys.argv for a in ('sdist', 'bdist_wheel', 'install')):
+            mode = 'copy'
+        else:
+            return
+    mim_path = mim_path or osp.join(ROOT, 'mmvidseg', '.mim')
     os.makedirs(mim_path, exist_ok=True)
     for name in ('tools', 'configs', 'model-index.yml'):
         src = osp.join(ROOT, name)
@@ -80,7 +91,8 @@ def add_mim_extension():
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_path), dst)
         elif osp.isdir(src):
-            shutil.copytree(src, dst)
+            shutil.copytree(
+                src, dst, ignore=shutil.ignore_patterns('__pycache__'))
         else:
             shutil.copyfile(src, dst)
 

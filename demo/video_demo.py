@@ -3,7 +3,7 @@
 
     python demo/video_demo.py VIDEO CONFIG CHECKPOINT --out out.mp4 \\
         [--max-frames 36] [--score-thr 0.3] [--window 8 --overlap 2] \\
-        [--results tracks.json]
+        [--results tracks.json] [--onnx model.onnx]
 
 VIDEO is a video file, a folder of frames or a camera index (``0``).
 Frames are decoded one at a time and run through
@@ -13,6 +13,11 @@ classes, scores) are drawn and written to ``--out`` (.mp4 / .avi as they
 come; .gif at the end), and, with ``--results``, saved as JSON (per frame:
 track ids, labels, scores, COCO RLE masks). Progress shows frames/s and the
 process's resident memory.
+
+With ``--onnx`` the per-clip network runs in ONNX Runtime
+(:class:`mmvidseg.deployment.OnnxClipModel`; the graph from
+``tools/deployment/export.py CONFIG CHECKPOINT``); the data preprocessor,
+the post-processing and the window linking stay the PyTorch model's.
 """
 import argparse
 import json
@@ -43,6 +48,8 @@ def parse_args():
     parser.add_argument('--text', nargs='+', help='referring models (MTTR): '
                         'one sentence per object to segment')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--onnx', help='exported per-clip graph of this '
+                        'config and checkpoint, run with ONNX Runtime')
     add_force_argument(parser)
     return parser.parse_args()
 
@@ -54,6 +61,9 @@ def main():
         check_new_file(args.results, args.force)
     source = int(args.video) if args.video.isdigit() else args.video
     model = init_model(args.config, args.checkpoint, args.device)
+    if args.onnx:
+        from mmvidseg.deployment import OnnxClipModel
+        model = OnnxClipModel(model, args.onnx)
     session = VideoSession(model, window=args.window, overlap=args.overlap)
     classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
     if args.text:
@@ -87,6 +97,9 @@ def main():
     print(f'{num} frames in {took:.1f} s ({num / took:.2f} frames/s), peak '
           f'RSS {peak:.0f} MB; wrote {args.out}' +
           (f' and {args.results}' if args.results else ''))
+    if args.onnx:
+        print(f'ONNX Runtime: {model.graph_calls} graph runs, '
+              f'{model.graph_seconds:.1f} s of the {took:.1f} s')
 
 
 if __name__ == '__main__':

@@ -8,16 +8,26 @@ the data preprocessor, and the outputs are the plain tensors that the
 model's ``predict`` computes before its Python post-processing (top-k,
 mask pasting, trackers, clip linking, clustering), which stays in Python.
 
-Extension point: a family that lands later (MTTR, Video-TTT) adds one
-module with a subclass of :class:`ExportWrapper` decorated with
+A wrapper with more graph inputs than the clip (MTTR: token ids, attention
+and padding masks) names them in ``input_names`` and builds example values
+in :meth:`ExportWrapper.example_inputs`.
+
+:meth:`ExportWrapper.delegate` is the way back: within it, the built
+model's own ``predict`` (all its Python post-processing) runs with the
+per-clip network replaced by a callable, e.g. an ONNX Runtime session
+(:class:`~mmvidseg.deployment.OnnxClipModel`, which
+:class:`~mmvidseg.apis.VideoSession` takes in place of the model).
+
+Extension point: a family that lands later adds one module with a subclass
+of :class:`ExportWrapper` decorated with
 ``@register_export_wrapper('SegmentorClassName')`` and imports it in
 ``mmvidseg/deployment/__init__.py``; ``tools/deployment/export.py`` then
 finds it by the class name of the built model.
 """
 import importlib
 from contextlib import contextmanager, nullcontext
-from typing import (Callable, ContextManager, Dict, Iterator, Optional, Tuple,
-                    Type)
+from typing import (Callable, ContextManager, Dict, Iterator, List, Optional,
+                    Sequence, Tuple, Type)
 
 import torch
 from torch import Tensor, nn
@@ -58,9 +68,14 @@ class ExportWrapper(nn.Module):
     * ``size_divisor``: ``H`` and ``W`` must be multiples of it.
     * ``min_size``: smallest ``H`` / ``W`` the network takes.
     * ``num_frames``: the clip length the network requires (None: any).
+    * ``input_names``: names of the graph inputs, ``inputs`` (the clip)
+      first; ``free_axes``: axis names dynamic whatever the frame / size
+      claims (e.g. MTTR's ``tokens``).
     """
+    input_names: Tuple[str, ...] = ('inputs', )
     output_names: Tuple[str, ...] = ()
     dynamic_axes: Dict[str, Dict[int, str]] = {}
+    free_axes: Tuple[str, ...] = ()
     dynamic_frames = True
     dynamic_size = True
     size_divisor = 32
@@ -75,6 +90,24 @@ class ExportWrapper(nn.Module):
         """Model changes needed by ``torch.export`` only (none here)."""
         return nullcontext()
 
+    def example_inputs(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+        """All graph inputs for a clip ``inputs`` (only the clip here)."""
+        return (inputs, )
+
+    def delegate(self, run: Callable[..., List[Tensor]]) -> ContextManager:
+        """Within the block, the model's ``predict`` computes its per-clip
+        network as ``run(*graph_inputs)`` (the tensors :meth:`forward`
+        takes, returning its outputs in ``output_names`` order); everything
+        after it (top-k, mask pasting, ...) is the model's own code.
+
+        Raises:
+            NotImplementedError: the family has no delegate yet.
+        """
+        raise NotImplementedError(
+            f'{type(self).__name__} cannot run {type(self.model).__name__}\'s '
+            'predict on an exported graph yet (no delegate); run the '
+            'PyTorch model, or add ExportWrapper.delegate for it')
+
     @staticmethod
     def clip(inputs: Tensor) -> Tensor:
         """``(1, T, 3, H, W)`` or ``(T, 3, H, W)`` -> ``(T, 3, H, W)``."""
@@ -87,6 +120,32 @@ class ExportWrapper(nn.Module):
             raise ValueError('export wrappers take (1, T, 3, H, W) or '
                              f'(T, 3, H, W), got {tuple(inputs.shape)}')
         return inputs
+
+
+@contextmanager
+def patched(*patches: Tuple[object, str, object]) -> Iterator[None]:
+    """Set ``(obj, name, value)`` attributes within the block, restoring
+    the previous instance attributes (or their absence) afterwards."""
+    saved = []
+    for obj, name, value in patches:
+        saved.append((obj, name, obj.__dict__.get(name, _MISSING)))
+        setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        for obj, name, old in reversed(saved):
+            if old is _MISSING:
+                delattr(obj, name)
+            else:
+                setattr(obj, name, old)
+
+
+_MISSING = object()
+
+
+def as_tensors(outputs: Sequence, like: Tensor) -> List[Tensor]:
+    """Graph outputs (arrays or tensors) as tensors on ``like``'s device."""
+    return [torch.as_tensor(o).to(like.device) for o in outputs]
 
 
 def build_export_wrapper(model: nn.Module) -> ExportWrapper:

@@ -1,7 +1,7 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Write an :class:`ExportWrapper` as ONNX or a ``torch.export`` program."""
 import warnings
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -26,12 +26,13 @@ def _onnx_dynamic_axes(wrapper: ExportWrapper,
         inp.update({3: 'height', 4: 'width'})
     if inp:
         axes['inputs'] = inp
-    for name in wrapper.output_names:
+    for name in wrapper.input_names[1:] + wrapper.output_names:
         out = {
             k: v
             for k, v in wrapper.dynamic_axes.get(name, {}).items()
-            if (v == 'frames' and wrapper.dynamic_frames) or (
-                v != 'frames' and wrapper.dynamic_size)
+            if v in wrapper.free_axes or (
+                v == 'frames' and wrapper.dynamic_frames) or (
+                    v != 'frames' and wrapper.dynamic_size)
         }
         if out:
             axes[name] = out
@@ -45,6 +46,7 @@ def export_onnx(wrapper: ExportWrapper,
                 opset: int = ONNX_OPSET) -> List[Tensor]:
     """Trace ``wrapper`` on ``inputs (1, T, 3, H, W)`` into an ONNX file.
 
+    The graph's other inputs (if any) are ``wrapper.example_inputs(inputs)``.
     Uses the TorchScript-based exporter (``dynamo=False``: the dynamo one
     needs ``onnxscript``) with standard ops only (see :func:`export_mode`).
 
@@ -54,33 +56,52 @@ def export_onnx(wrapper: ExportWrapper,
     wrapper.eval()
     with torch.no_grad(), export_mode(), warnings.catch_warnings():
         warnings.simplefilter('ignore')  # tracer warnings on shape asserts
-        outputs = wrapper(inputs)
-        torch.onnx.export(wrapper, (inputs, ),
+        args = wrapper.example_inputs(inputs)
+        outputs = wrapper(*args)
+        torch.onnx.export(wrapper, args,
                           path,
                           dynamo=False,
                           opset_version=opset,
-                          input_names=['inputs'],
+                          input_names=list(wrapper.input_names),
                           output_names=list(wrapper.output_names),
                           dynamic_axes=_onnx_dynamic_axes(wrapper, dynamic),
                           do_constant_folding=True)
     return list(outputs)
 
 
-def run_onnx(path_or_session,
-             inputs: Tensor,
-             threads: Optional[int] = None) -> List[np.ndarray]:
-    """Run an exported graph with ONNX Runtime on CPU."""
+def onnx_session(path: str, threads: Optional[int] = None):
+    """An ONNX Runtime CPU session of ``path`` (``threads`` intra-op)."""
     import onnxruntime as ort
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    return ort.InferenceSession(path, opts,
+                                providers=['CPUExecutionProvider'])
+
+
+def run_onnx(path_or_session,
+             inputs: Union[Tensor, Sequence[Tensor]],
+             threads: Optional[int] = None) -> List[np.ndarray]:
+    """Run an exported graph with ONNX Runtime on CPU.
+
+    Args:
+        inputs (Tensor | Sequence[Tensor]): the clip, or every graph input
+            in the graph's order (e.g. ``wrapper.example_inputs(clip)``).
+    """
     sess = path_or_session
     if isinstance(sess, str):
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
-        sess = ort.InferenceSession(sess,
-                                    opts,
-                                    providers=['CPUExecutionProvider'])
-    return sess.run(None, {'inputs': inputs.numpy()})
+        sess = onnx_session(sess, threads)
+    if torch.is_tensor(inputs):
+        inputs = (inputs, )
+    names = [i.name for i in sess.get_inputs()]
+    if len(names) != len(inputs):
+        raise ValueError(f'the graph takes {names}, got {len(inputs)} '
+                         'tensors')
+    return sess.run(None, {
+        n: t.detach().cpu().numpy()
+        for n, t in zip(names, inputs)
+    })
 
 
 def export_torch(wrapper: ExportWrapper,
@@ -96,6 +117,7 @@ def export_torch(wrapper: ExportWrapper,
     """
     from torch.export import Dim
     wrapper.eval()
+    args = wrapper.example_inputs(inputs)
     shapes: Optional[Sequence] = None
     if dynamic:
         spec = {}
@@ -103,14 +125,14 @@ def export_torch(wrapper: ExportWrapper,
             spec[1] = Dim.AUTO
         if wrapper.dynamic_size:
             spec.update({3: Dim.AUTO, 4: Dim.AUTO})
-        shapes = ({0: Dim.STATIC, **spec}, )
+        shapes = ({0: Dim.STATIC, **spec}, ) + (None, ) * (len(args) - 1)
     shape_as_tensor = torch._shape_as_tensor
     # mmdet's MSDeformAttnPixelDecoder calls torch._shape_as_tensor, which
     # torch.export cannot trace; the same values as a plain tensor
     torch._shape_as_tensor = lambda t: torch.tensor(t.shape)
     try:
         with torch.no_grad(), export_mode(), wrapper.torch_export_patch():
-            program = torch.export.export(wrapper, (inputs, ),
+            program = torch.export.export(wrapper, args,
                                           dynamic_shapes=shapes,
                                           strict=strict)
     finally:

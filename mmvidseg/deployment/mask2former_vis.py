@@ -1,10 +1,10 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Export wrapper of mmdet 3.3's ``Mask2FormerVideo`` (Mask2Former-VIS)."""
-from typing import Tuple
+from typing import Callable, ContextManager, List, Tuple
 
 from torch import Tensor
 
-from .base import ExportWrapper, register_export_wrapper
+from .base import ExportWrapper, as_tensors, patched, register_export_wrapper
 
 
 @register_export_wrapper('Mask2FormerVideo')
@@ -31,3 +31,15 @@ class Mask2FormerVISExport(ExportWrapper):
         # data_samples is unused by the forward pass at test time
         cls_list, mask_list = self.model.track_head(feats, None)
         return cls_list[-1], mask_list[-1]
+
+    def delegate(self, run: Callable[..., List[Tensor]]) -> ContextManager:
+        """``Mask2FormerVideo.predict`` with the backbone passing the clip
+        through and the track head's forward computed by ``run``."""
+        head = self.model.track_head
+
+        def head_forward(img: Tensor, data_samples=None):
+            cls, mask = as_tensors(run(img[None]), img)  # img (T, 3, H, W)
+            return [cls], [mask]
+
+        return patched((self.model.backbone, 'forward', lambda img: img),
+                       (head, 'forward', head_forward))

@@ -1,10 +1,10 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Export wrapper of TarViS (:class:`mmvidseg.models.TarViS`), VIS / VPS."""
-from typing import Optional, Tuple
+from typing import Callable, ContextManager, List, Optional, Tuple
 
 from torch import Tensor
 
-from .base import ExportWrapper, register_export_wrapper
+from .base import ExportWrapper, as_tensors, patched, register_export_wrapper
 
 
 @register_export_wrapper('TarViS')
@@ -54,3 +54,18 @@ class TarViSExport(ExportWrapper):
         out = self.model.predict_clip(clip, self.dataset_name)
         return (out['mask_logits'], out['class_logits'],
                 out['semantic_logits'])
+
+    def delegate(self, run: Callable[..., List[Tensor]]) -> ContextManager:
+        """``TarViS.predict`` (clip splitting, padding fill, linker) with
+        ``predict_clip`` computed by ``run`` for the exported dataset."""
+
+        def predict_clip(clip: Tensor, dataset_name: str):
+            if dataset_name != self.dataset_name:
+                raise ValueError(
+                    f'the graph was exported for dataset_name '
+                    f'{self.dataset_name!r}, the model asks for '
+                    f'{dataset_name!r}; export with that dataset')
+            out = as_tensors(run(clip), clip)
+            return dict(zip(self.output_names, out))
+
+        return patched((self.model, 'predict_clip', predict_clip))

@@ -26,6 +26,8 @@ CONFIGS = {
     'tevit': 'configs/tevit/tevit_msgshift-tiny_1xb4-toy.py',
     'stemseg': 'configs/stemseg/stemseg_r18-b16-tiny_1xb2-2400i_toy-ytvis.py',
     'tarvis': 'configs/tarvis/tarvis_r18-b16-tiny_1xb4-1200i_toy-ytvis.py',
+    'mttr': 'configs/mttr/mttr_swin-t-tiny_1xb4-2000i_toy-ref-youtube-vos.py',
+    'video_ttt': 'configs/video_ttt/video-ttt_r18-b16-tiny_toy.py',
 }
 TOL = 1e-4  # max |onnx - eager| / max(1, max |eager|)
 
@@ -56,8 +58,8 @@ def rel_diff(ref: torch.Tensor, out: np.ndarray) -> float:
                                               ref.abs().max().item()))
 
 
-# exporting these two takes 20-30 s each on a loaded 2-core machine
-SLOW_EXPORTS = ('mask2former_vis', 'tevit')
+# exporting these takes 20-60 s each on a loaded 2-core machine
+SLOW_EXPORTS = ('mask2former_vis', 'tevit', 'mttr', 'video_ttt')
 
 
 @pytest.fixture(
@@ -76,8 +78,14 @@ def exported(request, tmp_path_factory):
     return family, wrapper, path, x, ref
 
 
+def graph_inputs(wrapper, x):
+    """Every graph input for clip ``x`` (MTTR: tokens and pad mask too)."""
+    return wrapper.example_inputs(x)
+
+
 def test_registry_covers_families():
-    for name in ('Mask2FormerVideo', 'TeViT', 'STEmSeg', 'TarViS'):
+    for name in ('Mask2FormerVideo', 'TeViT', 'STEmSeg', 'TarViS', 'MTTR',
+                 'Mask2FormerTTT'):
         assert name in EXPORT_WRAPPERS
     with pytest.raises(KeyError, match='no export wrapper'):
         build_export_wrapper(torch.nn.Linear(1, 1))
@@ -91,7 +99,8 @@ def test_onnx_matches_eager(exported):
     assert {op.domain for op in model.opset_import} <= {'', 'ai.onnx'}
     assert {n.domain for n in model.graph.node} <= {'', 'ai.onnx'}
     assert model.opset_import[0].version == ONNX_OPSET
-    out = run_onnx(path, x)
+    out = run_onnx(path, graph_inputs(wrapper, x))
+    assert [i.name for i in model.graph.input] == list(wrapper.input_names)
     assert [o.name for o in model.graph.output] == list(wrapper.output_names)
     for name, r, o in zip(wrapper.output_names, ref, out):
         assert rel_diff(r, o) < TOL, (family, name, rel_diff(r, o))
@@ -102,7 +111,7 @@ def test_eager_outputs_equal_model_path(exported):
     (C++ kernels) up to the kernels' rounding."""
     family, wrapper, path, x, ref = exported
     with torch.no_grad():
-        own = wrapper(x)
+        own = wrapper(*graph_inputs(wrapper, x))
     for r, o in zip(ref, own):
         assert torch.allclose(r, o, atol=1e-4, rtol=1e-4), family
 
@@ -116,17 +125,20 @@ def test_dynamic_axes(exported):
         h, w = x.shape[-2:]
         shapes.append(
             clip_shape(wrapper, size=(w, h + 2 * wrapper.size_divisor)))
-    if not shapes:
+    torch.manual_seed(2)
+    cases = [graph_inputs(wrapper, torch.randn(s)) for s in shapes]
+    if 'tokens' in wrapper.free_axes:  # MTTR: another sentence length
+        cases.append(wrapper.example_inputs(x, 'the blue circle'))
+        assert cases[-1][1].shape[1] != graph_inputs(wrapper, x)[1].shape[1]
+    if not cases:
         pytest.skip(f'{family}: fixed clip shape (see its wrapper)')
     sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
-    for shape in shapes:
-        torch.manual_seed(2)
-        x2 = torch.randn(shape)
+    for args in cases:
         with torch.no_grad(), export_mode():
-            ref = wrapper(x2)
-        out = run_onnx(sess, x2)
+            ref = wrapper(*args)
+        out = run_onnx(sess, args)
         for name, r, o in zip(wrapper.output_names, ref, out):
-            assert rel_diff(r, o) < TOL, (family, shape, name)
+            assert rel_diff(r, o) < TOL, (family, args[0].shape, name)
 
 
 def test_fixed_shape_is_refused_or_claimed(exported):

@@ -32,6 +32,8 @@ CONFIGS = {
     'tevit': 'configs/tevit/tevit_msgshift-tiny_1xb4-toy.py',
     'stemseg': 'configs/stemseg/stemseg_r18-b16-tiny_1xb2-2400i_toy-ytvis.py',
     'tarvis': 'configs/tarvis/tarvis_r18-b16-tiny_1xb4-1200i_toy-ytvis.py',
+    'mttr': 'configs/mttr/mttr_swin-t-tiny_1xb4-2000i_toy-ref-youtube-vos.py',
+    'video_ttt': 'configs/video_ttt/video-ttt_r18-b16-tiny_toy.py',
 }
 
 
@@ -61,8 +63,9 @@ def main() -> None:
     from mmvidseg.apis import init_model
     from mmvidseg.deployment import build_export_wrapper, export_onnx
 
-    import logging
-    logging.getLogger('mmengine').setLevel(logging.WARNING)  # init_weights
+    from mmengine.logging import MMLogger
+    # init_weights logs every parameter at INFO
+    MMLogger.get_current_instance().setLevel('WARNING')
     torch.set_num_threads(args.threads)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = args.threads
@@ -88,11 +91,15 @@ def main() -> None:
             sess = ort.InferenceSession(path,
                                         opts,
                                         providers=['CPUExecutionProvider'])
-            feed = {'inputs': x.numpy()}
+            args_in = wrapper.example_inputs(x)  # MTTR: + tokens, pad
+            feed = {
+                n: a.numpy()
+                for n, a in zip(wrapper.input_names, args_in)
+            }
 
             def eager():
                 with torch.no_grad():
-                    return wrapper(x)
+                    return wrapper(*args_in)
 
             eager_s = median_time(eager, args.repeats)
             ort_s = median_time(lambda: sess.run(None, feed), args.repeats)

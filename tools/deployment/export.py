@@ -9,7 +9,8 @@ Usage::
 CHECKPOINT may be a file, a URL, ``zoo://NAME`` or ``none`` (random
 weights, for tests). The graph takes one clip ``(1, T, 3, H, W)``,
 normalised and padded as the data preprocessor does, and returns the
-tensors listed by the model's wrapper (``mmvidseg/deployment/``);
+tensors listed by the model's wrapper (``mmvidseg/deployment/``; MTTR
+also takes token ids, attention and padding masks, see docs/en/export.md);
 trackers, clip linking and clustering stay in Python. A JSON file next to
 ``--out`` records the input / output names, the dynamic axes and the
 shape the graph was traced with.
@@ -97,6 +98,7 @@ def main(argv=None) -> int:
                 format=args.format,
                 wrapper=type(wrapper).__name__,
                 input_name='inputs',
+                input_names=list(wrapper.input_names),
                 input_shape=[1, t, 3, h, w],
                 output_names=list(wrapper.output_names),
                 dynamic_frames=wrapper.dynamic_frames and not args.static,
@@ -107,7 +109,7 @@ def main(argv=None) -> int:
         meta['opset'] = ONNX_OPSET
         elapsed = time.perf_counter() - start
         if not args.no_check:
-            out = run_onnx(args.out, x)
+            out = run_onnx(args.out, wrapper.example_inputs(x))
             diff = max(
                 float((r - torch.from_numpy(o)).abs().max())
                 for r, o in zip(ref, out))
