@@ -77,7 +77,8 @@ def _frame_pipeline(cfg: Config) -> Compose:
             for t in step['transforms']:
                 if t['type'] == 'LoadImageFromFile':
                     t = dict(type='mmdet.LoadImageFromNDArray')
-                if t['type'] in ('LoadTrackAnnotations', 'LoadAnnotations'):
+                if t['type'] in ('LoadTrackAnnotations', 'LoadAnnotations',
+                                 'LoadVideoPanopticAnnotations'):
                     continue
                 transforms.append(t)
             step['transforms'] = transforms

@@ -14,12 +14,19 @@ Shaped like the session convention of ``transformers``' video models::
     for result in session.flush():  # the end of the stream
         ...
 
-Clip-based models (Mask2Former-VIS, TeViT, STEm-Seg, TarViS-VIS) run over
-overlapping windows of ``window`` frames; the ids of consecutive windows are
-linked by :mod:`mmvidseg.models.trackers.window_linking` (the same code as
-TeViT's chunked mode). Frames are decoded lazily and dropped once no window
-needs them, so the memory the session holds is that of ``window`` decoded
-frames plus the not-yet-reported results of one window, whatever the video
+Clip-based models (Mask2Former-VIS, TeViT, STEm-Seg, TarViS-VIS and
+TarViS-VPS) run over overlapping windows of ``window`` frames; the ids of
+consecutive windows are linked by
+:mod:`mmvidseg.models.trackers.window_linking` (the same code as TeViT's
+chunked mode). Video panoptic models (``pred_panoptic_seg`` maps,
+``label + track_id * label_divisor``) stream the same way: their thing
+segments are the tracks (masks linked across windows by mask IoU, ids from
+1), their stuff is taken per frame from the window that reports the frame,
+and each result also carries the frame's panoptic map with the session's
+track ids (:attr:`FrameResult.panoptic`). Frames are decoded lazily and
+dropped once no window needs them, so the memory the session holds is that
+of ``window`` decoded frames plus the not-yet-reported results of one
+window, whatever the video
 length. Every result carries its frame index, global track ids, labels,
 scores and masks at the frame's original size (:meth:`FrameResult.rle` for
 COCO RLE).
@@ -61,6 +68,11 @@ class FrameResult:
         masks (np.ndarray): ``(N, H, W)`` bool at the original frame size.
         image (np.ndarray, optional): The ``(H, W, 3)`` BGR frame itself (a
             reference, not a copy), for drawing.
+        panoptic (np.ndarray, optional): Video panoptic models: the
+            ``(H, W)`` int64 map ``label + track_id * label_divisor``
+            (stuff and void: track 0; void keeps the model's void label)
+            with this session's track ids; the tracks above are its thing
+            segments, with score 1.0 (the panoptic output has no score).
     """
     frame_idx: int
     track_ids: np.ndarray
@@ -68,6 +80,7 @@ class FrameResult:
     scores: np.ndarray
     masks: np.ndarray = field(repr=False)
     image: Optional[np.ndarray] = field(default=None, repr=False)
+    panoptic: Optional[np.ndarray] = field(default=None, repr=False)
 
     def rle(self) -> List[dict]:
         """COCO RLE (JSON counts) of every mask."""
@@ -137,19 +150,25 @@ def iter_frames(source: Source,
 
 
 class _Window:
-    """One window's predictions: per local track, per frame, its mask."""
+    """One window's predictions: per local track, per frame, its mask;
+    for panoptic models also the per-frame semantic (label) maps."""
 
-    def __init__(self, start: int, samples: list) -> None:
+    def __init__(self, start: int, samples: list,
+                 label_divisor: int = 1000) -> None:
         self.start = start
         self.frames = []  # per frame: {local id: (label, score, mask)}
+        self.semantic: List[np.ndarray] = []  # panoptic: (H, W) labels
+        self.label_divisor = int(label_divisor)
         for sample in samples:
             if 'pred_track_instances' not in sample:
+                if 'pred_panoptic_seg' in sample:
+                    self._add_panoptic(sample.pred_panoptic_seg.sem_seg)
+                    continue
                 raise NotImplementedError(
                     'VideoSession reads pred_track_instances (VIS / VOS '
-                    'tracks); this model predicts '
-                    f'{sorted(k for k in sample.keys() if "pred" in k)} '
-                    '(e.g. panoptic maps), which the session does not link '
-                    'across windows yet.')
+                    'tracks) or pred_panoptic_seg (VPS maps); this model '
+                    'predicts '
+                    f'{sorted(k for k in sample.keys() if "pred" in k)}')
             pred = sample.pred_track_instances
             ids = pred.instances_id.cpu().tolist()
             masks = pred.masks
@@ -173,6 +192,20 @@ class _Window:
         return torch.tensor([first[i] for i in self.local_ids],
                             dtype=torch.long)
 
+    def _add_panoptic(self, pan) -> None:
+        """A ``(1, H, W)`` ``label + id * divisor`` map: its thing
+        segments (id > 0) become local tracks of score 1.0."""
+        pan = (pan.cpu().numpy() if torch.is_tensor(pan) else
+               np.asarray(pan)).reshape(pan.shape[-2:]).astype(np.int64)
+        labels, inst = pan % self.label_divisor, pan // self.label_divisor
+        frame = {}
+        for i in np.unique(inst[inst > 0]).tolist():
+            mask = inst == i
+            frame[int(i)] = (int(np.bincount(labels[mask]).argmax()), 1.0,
+                             mask)
+        self.frames.append(frame)
+        self.semantic.append(labels)
+
     def stack(self, offsets: List[int], shape) -> List[torch.Tensor]:
         """Per frame offset ``(n, H, W)`` masks in ``local_ids`` order."""
         out = []
@@ -187,14 +220,23 @@ class _Window:
     def result(self, offset: int) -> FrameResult:
         frame = self.frames[offset]
         ids = [i for i in self.local_ids if i in frame]
-        shape = next(iter(frame.values()))[2].shape if frame else (0, 0)
+        shape = next(iter(frame.values()))[2].shape if frame else \
+            (self.semantic[offset].shape if self.semantic else (0, 0))
+        panoptic = None
+        if self.semantic:  # stuff of this frame, things with global ids
+            panoptic = self.semantic[offset].copy()
+            for i in ids:
+                label, _, mask = frame[i]
+                panoptic[mask] = label + \
+                    self.global_ids[i] * self.label_divisor
         return FrameResult(
             frame_idx=self.start + offset,
             track_ids=np.array([self.global_ids[i] for i in ids], np.int64),
             labels=np.array([frame[i][0] for i in ids], np.int64),
             scores=np.array([frame[i][1] for i in ids], np.float32),
             masks=np.stack([frame[i][2] for i in ids]) if ids else
-            np.zeros((0, ) + tuple(shape), bool))
+            np.zeros((0, ) + tuple(shape), bool),
+            panoptic=panoptic)
 
 
 class VideoSession:
@@ -238,6 +280,11 @@ class VideoSession:
         self.model, self.iou_thr = model, iou_thr
         self.class_aware = class_aware
         self.memory_budget_mb = memory_budget_mb
+        # video panoptic models: thing ids from 1 (0 = stuff in the maps)
+        linker = getattr(model, 'linker', None)
+        self._panoptic = getattr(linker, 'output_field',
+                                 None) == 'pred_panoptic_seg'
+        self._label_divisor = int(getattr(linker, 'label_divisor', 1000))
         self._pipeline = _frame_pipeline(model.cfg)
         self.reset()
 
@@ -249,7 +296,7 @@ class VideoSession:
         self._next_start = 0  # start of the next full window
         self._reported = 0  # frames reported
         self._prev: Optional[_Window] = None
-        self._next_id = 0
+        self._next_id = 1 if getattr(self, '_panoptic', False) else 0
         if not hasattr(self, '_texts'):
             self._texts: Dict[int, str] = {}
 
@@ -370,7 +417,7 @@ class VideoSession:
             win = _Window(start, samples)
             win.prompted = True
             return win
-        return _Window(start, self._call(frames))
+        return _Window(start, self._call(frames), self._label_divisor)
 
     def _with_images(self, out: List[FrameResult]) -> List[FrameResult]:
         """Attach each result's frame (every reported frame is still in

@@ -8,8 +8,9 @@
                                                    G * 256 + B = instance id
 
 * **Cityscapes-VPS** (``mcahny/vps: docs/DATASET.md``): a COCO-panoptic JSON
-  (``panoptic_im_{train,val}_city_vps.json`` / ``panoptic_gt_val_city_vps.
-  json``: ``images``, ``annotations[{image_id, file_name, segments_info}]``,
+  (``panoptic_gt_{train,val}_city_vps.json``, written with the
+  ``panoptic_video`` PNGs by ``create_panoptic_video_labels.py``:
+  ``images``, ``annotations[{image_id, file_name, segments_info}]``,
   ``categories``) with images ``<video %04d>_<frame %04d>_<city name>
   _newImg8bit.png`` and RGB PNGs (id = R + 256 G + 256^2 B), or an
   ``im_all_info_*.json`` (images only) for inference.

@@ -1,12 +1,19 @@
 # Cityscapes-VPS, official layout (mcahny/vps docs/DATASET.md), no conversion:
-#   data/cityscapes_vps/panoptic_im_train_city_vps.json, train/img/,
-#   train/panoptic_video/ (panoptic RGB PNGs of the labelled frames),
-#   panoptic_gt_val_city_vps.json, val/img_all/, val/panoptic_video/
-# TarViS settings: 3 consecutive frames, flip, clip-consistent crop 0.5 x 0.5,
-# min side 448 / max 1333; inference on the 6 annotated frames per video at the
-# native size; VPQ over k = 0, 5, 10, 15.
-# Deviations: mmdet's RandomCrop (not TarViS's mask-containing crop), no
-# colour jitter.
+#   data/cityscapes_vps/panoptic_gt_train_city_vps.json, train/img/,
+#   train/panoptic_video/, panoptic_gt_val_city_vps.json, val/img_all/,
+#   val/panoptic_video/
+# train/panoptic_video/ + panoptic_gt_train_city_vps.json are written together
+# by mcahny/vps prepare_city_vps/create_panoptic_labels.py and
+# create_panoptic_video_labels.py --mode train (as the val ones with --mode
+# val): the PNG colours come from panopticapi's IdGenerator (random colours),
+# so only the JSON of the same run maps them to segments. The shipped
+# panoptic_im_train_city_vps.json is the image-level panoptic file of
+# VPSNet's image training and does not describe these PNGs.
+# TarViS settings (tarvis/data/panoptic_seg_dataset.py): 3 consecutive frames,
+# per-clip colour jitter (panoptic: +-10 / 0.95-1.05 / +-20), flip, the
+# mask-containing crop of 0.5 x 0.5 (one window per clip), min side 448 / max
+# 1333; inference on the 6 annotated frames per video at the native size; VPQ
+# over k = 0, 5, 10, 15.
 dataset_type = 'CityscapesVPSDataset'
 data_root = 'data/cityscapes_vps/'
 
@@ -19,13 +26,13 @@ train_pipeline = [
             dict(type='LoadImageFromFile'),
             dict(type='LoadVideoPanopticAnnotations'),
             dict(type='RandomFlip', prob=0.5),
-            dict(
-                type='RandomCrop',
-                crop_type='relative',
-                crop_size=(0.5, 0.5),
-                allow_negative_crop=True),
-            dict(type='Resize', scale=(1333, 448), keep_ratio=True),
         ]),
+    dict(type='ClipColorJitter', hue=10, saturation=10, brightness=20),
+    dict(type='MaskContainingClipCrop', crop_ratio=(0.5, 0.5)),  # (h, w)
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[dict(type='Resize', scale=(1333, 448), keep_ratio=True)]),
     dict(type='PackVideoPanopticInputs')
 ]
 test_pipeline = [
@@ -45,7 +52,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file='panoptic_im_train_city_vps.json',
+        ann_file='panoptic_gt_train_city_vps.json',
         img_dir='train/img',
         seg_dir='train/panoptic_video',
         sparse_frames=False,

@@ -2,12 +2,13 @@
 # conversion step:
 #   data/kitti_step/images/{train,val}/<seq>/<frame %06d>.png
 #   data/kitti_step/panoptic_maps/{train,val}/<seq>/<frame %06d>.png
-# TarViS settings: clips of 3 frames (reference frame with a thing + 2 frames
-# within +-round(2 * 3)), horizontal flip, a clip-consistent crop of 0.75 x 0.5
-# (h x w) of the frame, min side 320 / max 1333; inference on the native
-# 375x1242 frames; STQ with things person (11) and car (13).
-# Deviations: mmdet's RandomCrop (not TarViS's mask-containing crop), no
-# colour jitter.
+# TarViS settings (Ali2500/TarViS: tarvis/data/panoptic_seg_dataset.py): clips
+# of 3 frames (reference frame with a thing + 2 frames within +-round(2 * 3)),
+# per-clip colour jitter (hue / saturation +-10, contrast 0.95-1.05,
+# brightness +-20), horizontal flip, the mask-containing crop of 0.75 x 0.5
+# (h x w) of the frame (one window per clip), then min side 320 / max 1333;
+# inference on the native 375x1242 frames; STQ with things person (11) and
+# car (13).
 dataset_type = 'KITTISTEPDataset'
 data_root = 'data/kitti_step/'
 backend_args = None
@@ -21,13 +22,13 @@ train_pipeline = [
             dict(type='LoadImageFromFile', backend_args=backend_args),
             dict(type='LoadVideoPanopticAnnotations'),
             dict(type='RandomFlip', prob=0.5),
-            dict(
-                type='RandomCrop',
-                crop_type='relative',
-                crop_size=(0.5, 0.75),  # (w, h) ratios
-                allow_negative_crop=True),
-            dict(type='Resize', scale=(1333, 320), keep_ratio=True),
         ]),
+    dict(type='ClipColorJitter', hue=10, saturation=10, brightness=20),
+    dict(type='MaskContainingClipCrop', crop_ratio=(0.75, 0.5)),  # (h, w)
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[dict(type='Resize', scale=(1333, 320), keep_ratio=True)]),
     dict(type='PackVideoPanopticInputs')
 ]
 test_pipeline = [

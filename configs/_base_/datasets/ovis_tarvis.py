@@ -1,5 +1,6 @@
-# OVIS as TarViS trains and tests on it (tarvis.md sections 4-5): min side
-# 512 in training, 576 at inference.
+# OVIS as TarViS trains and tests on it (tarvis.md sections 4-5): per-clip
+# colour jitter, flip, the 0.75 x 0.75 mask-containing crop (one window per
+# clip), min side 512 in training; 576 at inference.
 _base_ = './ovis.py'
 
 train_pipeline = [
@@ -10,9 +11,14 @@ train_pipeline = [
         transforms=[
             dict(type='LoadImageFromFile'),
             dict(type='LoadTrackAnnotations', with_mask=True),
-            dict(type='Resize', scale=(1024, 512), keep_ratio=True),
             dict(type='RandomFlip', prob=0.5),
         ]),
+    dict(type='ClipColorJitter', hue=12, saturation=12, brightness=25),
+    dict(type='MaskContainingClipCrop', crop_ratio=(0.75, 0.75)),  # (h, w)
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[dict(type='Resize', scale=(1024, 512), keep_ratio=True)]),
     dict(type='PackTrackInputs')
 ]
 test_pipeline = [

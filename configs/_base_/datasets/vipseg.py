@@ -4,9 +4,10 @@
 #   data/vipseg/VIPSeg_720P/panomasksRGB/<video>/<frame>.png
 #   data/vipseg/VIPSeg_720P/panoptic_gt_VIPSeg_{train,val}.json
 # TarViS settings: 3 frames (reference frame with a thing + 2 within
-# +-round(5 * 3)), flip, clip-consistent crop 0.75 x 0.5 (h x w), min side
+# +-round(5 * 3)), per-clip colour jitter (+-10 / 0.95-1.05 / +-20), flip, the
+# mask-containing crop of 0.75 x 0.5 (h x w, one window per clip), min side
 # 512 / max 1333; inference min side 576 / max 1333, scored at 720p (VPQ
-# windows 1, 2, 4, 6, 8). Deviations: mmdet's RandomCrop, no colour jitter.
+# windows 1, 2, 4, 6, 8) (Ali2500/TarViS: tarvis/data/vipseg_dataset.py).
 dataset_type = 'VIPSegDataset'
 data_root = 'data/vipseg/VIPSeg_720P/'
 
@@ -19,13 +20,13 @@ train_pipeline = [
             dict(type='LoadImageFromFile'),
             dict(type='LoadVideoPanopticAnnotations'),
             dict(type='RandomFlip', prob=0.5),
-            dict(
-                type='RandomCrop',
-                crop_type='relative',
-                crop_size=(0.5, 0.75),
-                allow_negative_crop=True),
-            dict(type='Resize', scale=(1333, 512), keep_ratio=True),
         ]),
+    dict(type='ClipColorJitter', hue=10, saturation=10, brightness=20),
+    dict(type='MaskContainingClipCrop', crop_ratio=(0.75, 0.5)),  # (h, w)
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[dict(type='Resize', scale=(1333, 512), keep_ratio=True)]),
     dict(type='PackVideoPanopticInputs')
 ]
 test_pipeline = [

@@ -1,10 +1,12 @@
 # YouTube-VIS 2021 as TarViS trains and tests on it (tarvis.md section 4).
 _base_ = './youtube_vis_2021.py'
 
-# official training data pipeline (tarvis.md section 4): 3-frame clips around
-# a reference frame within +-round(7.5 * 3) frames, min side {448, 512} (max
-# 1024), flip. Deviation: the per-clip colour jitter and the 0.75 x 0.75
-# mask-keeping crop of the official loader are not ported.
+# official training data pipeline (tarvis.md section 4; Ali2500/TarViS:
+# tarvis/data/instance_seg_video_dataset.py): 3-frame clips around a reference
+# frame within +-round(7.5 * 3) frames, per-clip colour jitter (hue /
+# saturation +-12, contrast 0.95-1.05, brightness +-25), flip, the
+# mask-containing crop of 0.75 x 0.75 of the frame (one window per clip),
+# then min side {448, 512} (max 1024).
 train_pipeline = [
     dict(type='ReferenceFrameClipSample', num_frames=3, sampling_factor=7.5),
     dict(
@@ -13,11 +15,18 @@ train_pipeline = [
         transforms=[
             dict(type='LoadImageFromFile'),
             dict(type='LoadTrackAnnotations', with_mask=True),
+            dict(type='RandomFlip', prob=0.5),
+        ]),
+    dict(type='ClipColorJitter', hue=12, saturation=12, brightness=25),
+    dict(type='MaskContainingClipCrop', crop_ratio=(0.75, 0.75)),  # (h, w)
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
             dict(
                 type='RandomChoiceResize',
                 scales=[(1024, 448), (1024, 512)],
-                keep_ratio=True),
-            dict(type='RandomFlip', prob=0.5),
+                keep_ratio=True)
         ]),
     dict(type='PackTrackInputs')
 ]

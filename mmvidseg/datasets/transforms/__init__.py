@@ -1,4 +1,6 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
+from .clip_augment import (ClipColorJitter, MaskContainingClipCrop,
+                           mask_containing_crop, tarvis_color_jitter)
 from .frame_sampling import CLIP_MODES, VideoClipSample
 from .instance_duplication import DuplicationPlan, SingleInstanceDuplicate
 from .interpolate_resize import (InterpolateResize, interpolate_bilinear,
@@ -15,5 +17,7 @@ __all__ = [
     'DuplicationPlan', 'SingleInstanceDuplicate', 'InterpolateResize',
     'interpolate_bilinear', 'stemseg_resize_shape', 'ReferenceFrameClipSample',
     'LoadVideoPanopticAnnotations', 'PackVideoPanopticInputs',
-    'FlipReferringText', 'LoadVideoFrames', 'decode_frames', 'swap_left_right'
+    'FlipReferringText', 'LoadVideoFrames', 'decode_frames', 'swap_left_right',
+    'ClipColorJitter', 'MaskContainingClipCrop', 'mask_containing_crop',
+    'tarvis_color_jitter'
 ]

@@ -111,12 +111,27 @@ class TarViS(BaseMOTModel):
             raise ValueError(f"TarViS task must be 'vis' or 'vps', got "
                              f'{task!r} (VOS / PET: part 2/2)')
         self.task = task
+        self._check_padding()
         self.pad_value = pad_value
         self.train_cfg = train_cfg
         self.test_cfg = dict(
             clip_length=12, overlap=6, linker=dict(type='TarViSVISLinker'))
         self.test_cfg.update(test_cfg or {})
         self.linker = MODELS.build(self.test_cfg['linker'])
+
+    def _check_padding(self) -> None:
+        """Frames must be padded to a multiple of the neck's temporal
+        window (the reference pads to 64), else a frame whose 1/32 map has
+        an odd side fails in the neck; say so when the model is built."""
+        divisor = getattr(self.data_preprocessor, 'pad_size_divisor', None)
+        window = getattr(self.neck, 'temporal_window_size', None)
+        if divisor and window and divisor % window:
+            raise ValueError(
+                f'TarViS: data_preprocessor.pad_size_divisor={divisor} is not '
+                f"a multiple of the neck's temporal_window_size={window}: a "
+                f'frame whose padded side is not a multiple of {window} '
+                '(e.g. a 1/32 feature map with an odd side) cannot be split '
+                f'into temporal windows; set pad_size_divisor={window}')
 
     # ------------------------------------------------------------- features
     def fill_padding(self, inputs: Tensor,
