@@ -10,8 +10,9 @@ from typing import List, Optional, Sequence
 import torch
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.dataset import BaseDataset
+from mmengine.model import BaseModel
 
-from mmvidseg.registry import DATASETS
+from mmvidseg.registry import DATASETS, MODELS
 
 
 @DATASETS.register_module()
@@ -51,3 +52,30 @@ class ToyGroupDataset(BaseDataset):
         sample.video_data_samples = [frame]
         return dict(inputs=torch.tensor([info['sample_idx']]),
                     data_samples=sample)
+
+
+@MODELS.register_module()
+class ToyIndexRegressor(BaseModel):
+    """``y = W x_i + b`` on fixed features ``x_i`` of the sample indices
+    packed by :class:`ToyGroupDataset`; mean-squared loss over the batch.
+
+    No normalisation and no randomness: a batch of B and B / k batches
+    accumulated k times give the same gradient (float rounding aside).
+    """
+
+    def __init__(self, n: int = 64, in_dim: int = 4) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        self.register_buffer('x', torch.randn(n, in_dim, generator=g))
+        self.fc = torch.nn.Linear(in_dim, 1)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.linspace(-1, 1, in_dim)[None])
+            self.fc.bias.zero_()
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        idx = torch.cat([i.reshape(-1) for i in inputs]).long()
+        x = self.x[idx]  # (B, in_dim)
+        pred = self.fc(x)[:, 0]  # (B, )
+        if mode == 'loss':
+            return dict(loss=((pred - x.sum(1) / 2)**2).mean())
+        return pred
