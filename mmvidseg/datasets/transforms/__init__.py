@@ -17,3 +17,4 @@ __all__ = [
     'LoadVideoPanopticAnnotations', 'PackVideoPanopticInputs',
     'FlipReferringText', 'LoadVideoFrames', 'decode_frames', 'swap_left_right'
 ]
+from .exemplar_points import PackExemplarPoints  # noqa: F401,E402
