@@ -77,6 +77,11 @@ class BURSTDataset(BaseVideoDataset):
             annotated one (reference: 10).
         min_mask_area (int): Training: smaller masks are dropped.
         mask_format (str): ``'rle'`` or ``'bitmap'``.
+        exemplar_file (str, optional): With ``ann_file`` = the full ground
+            truth (``val/all_classes.json``, for local HOTA), the
+            ``first_frame_annotations.json`` whose points are attached to
+            the same (frame, track) instances (the full file has no
+            points). Relative paths are under ``data_root``.
         **kwargs: ``BaseVideoDataset`` arguments.
     """
 
@@ -84,8 +89,10 @@ class BURSTDataset(BaseVideoDataset):
 
     def __init__(self, num_interleaved: int = 10,
                  min_mask_area: int = MIN_MASK_AREA,
-                 mask_format: str = 'rle', **kwargs) -> None:
+                 mask_format: str = 'rle',
+                 exemplar_file: Optional[str] = None, **kwargs) -> None:
         check_mask_format(mask_format)
+        self.exemplar_file = exemplar_file
         self.num_interleaved = num_interleaved
         self.min_mask_area = min_mask_area
         self.mask_format = mask_format
@@ -106,6 +113,7 @@ class BURSTDataset(BaseVideoDataset):
                                           raw['categories'])
         self._metainfo['category_ids'] = tuple(cats)
         ids = InstanceIdMap()
+        self._points = self._exemplar_points()
         videos = []
         for seq in raw['sequences']:
             video = self._load_sequence(seq, len(videos), cats, ids, path)
@@ -116,6 +124,26 @@ class BURSTDataset(BaseVideoDataset):
             raise DatasetFormatError(f'{path}: no sequence has a track; '
                                      'nothing to train on')
         return videos
+
+    def _exemplar_points(self) -> dict:
+        """{(sequence, frame file, track): [x, y]} of ``exemplar_file``."""
+        if not self.exemplar_file:
+            return {}
+        path = self.exemplar_file
+        if self.data_root and not osp.isabs(path):
+            path = osp.join(self.data_root, path)
+        with open(path) as f:
+            raw = json.load(f)
+        points = {}
+        for seq in raw['sequences']:
+            name = f'{seq["dataset"]}/{seq["seq_name"]}'
+            for fname, segs_t in zip(seq['annotated_image_paths'],
+                                     seq['segmentations']):
+                for track, seg in segs_t.items():
+                    xy = _point_xy(seg, f'{path}: {name} {fname} {track}')
+                    if xy is not None:
+                        points[(name, fname, int(track))] = xy
+        return points
 
     def filter_data(self) -> List[dict]:
         """Nothing more to filter (empty sequences were dropped while
@@ -166,7 +194,9 @@ class BURSTDataset(BaseVideoDataset):
                 if inst is None:
                     continue
                 inst['track_id'] = int(track)
-                point = _point_xy(seg, f'{where} frame {fname} track {track}')
+                point = _point_xy(seg, f'{where} frame {fname} track {track}'
+                                  ) or self._points.get((name, fname,
+                                                         int(track)))
                 if point is not None:
                     inst['point'] = point
                 frame['instances'].append(inst)

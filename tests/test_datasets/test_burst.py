@@ -89,3 +89,25 @@ def test_a_track_without_exemplar_frame_is_named(toy_root, tmp_path):
         BURSTDataset(ann_file=str(tmp_path / 'ff.json'),
                      data_prefix=dict(img_path='frames/val'),
                      test_mode=True)
+
+
+def test_full_ground_truth_with_points_of_the_exemplar_file(toy_root):
+    ds = BURSTDataset(data_root=str(toy_root / 'burst'),
+                      ann_file='annotations/val/all_classes.json',
+                      exemplar_file='annotations/val/'
+                      'first_frame_annotations.json',
+                      data_prefix=dict(img_path='frames/val'),
+                      test_mode=True)
+    first = BURSTDataset(data_root=str(toy_root / 'burst'),
+                         ann_file='annotations/val/'
+                         'first_frame_annotations.json',
+                         data_prefix=dict(img_path='frames/val'),
+                         test_mode=True)
+    full, ff = ds.get_data_info(0), first.get_data_info(0)
+    n_full = sum(len(f['instances']) for f in full['images'])
+    assert n_full > sum(len(f['instances']) for f in ff['images'])
+    with_points = [(f['frame_id'], i['track_id'], i['point'])
+                   for f in full['images'] for i in f['instances']
+                   if 'point' in i]
+    assert with_points == [(f['frame_id'], i['track_id'], i['point'])
+                           for f in ff['images'] for i in f['instances']]
