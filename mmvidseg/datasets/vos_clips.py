@@ -6,6 +6,8 @@ import random
 from collections import defaultdict
 from typing import List, Union
 
+import numpy as np
+
 from mmengine.dataset import BaseDataset
 
 from mmvidseg.registry import DATASETS
@@ -73,6 +75,10 @@ class TarViSVOSClips(BaseDataset):
                          **kwargs)
 
     def load_data_list(self) -> List[dict]:
+        """The videos; the samples are kept as int arrays (a fine-tuning
+        pool holds ~10^5-10^6 of them): ``_clips`` ``(N, 1 + T)`` video
+        index + frame indices, ``_objects`` ``(N, max_num_objects)``
+        instance ids padded with -1."""
         videos = [self.videos.get_data_info(i)
                   for i in range(len(self.videos))]
         state = random.getstate()
@@ -81,7 +87,25 @@ class TarViSVOSClips(BaseDataset):
             samples = self._draw(videos)
         finally:
             random.setstate(state)
-        return samples
+        self._clips = np.asarray([[v] + f for v, f, _ in samples],
+                                 dtype=np.int64)
+        self._objects = np.full((len(samples), self.max_num_objects), -1,
+                                dtype=np.int64)
+        for k, (_, _, ids) in enumerate(samples):
+            self._objects[k, :len(ids)] = ids
+        return videos
+
+    def __len__(self) -> int:
+        self.full_init()
+        return len(self._clips)
+
+    def get_data_info(self, idx: int) -> dict:
+        """The video restricted to clip ``idx`` (reference frame first)."""
+        v, *frame_ids = self._clips[idx].tolist()
+        ids = [i for i in self._objects[idx].tolist() if i >= 0]
+        info = self._clip(self.data_list[v], frame_ids, ids)
+        info['sample_idx'] = idx
+        return copy.deepcopy(info)
 
     def _draw(self, videos: List[dict]) -> List[dict]:
         bins = defaultdict(list)
@@ -117,7 +141,7 @@ class TarViSVOSClips(BaseDataset):
                 others = list(range(t + 1, min(len(video['images']),
                                                t + span)))
                 others = sorted(random.sample(others, self.clip_length - 1))
-                out.append(self._clip(video, [t] + others, ids))
+                out.append((v, [t] + others, list(ids)))
         return out[:self.num_samples]
 
     @staticmethod
@@ -137,4 +161,4 @@ class TarViSVOSClips(BaseDataset):
     def sample_num_objects(self) -> List[int]:
         """Object count of every sample (for the batch sampler)."""
         self.full_init()
-        return [d['num_objects'] for d in self.data_list]
+        return (self._objects >= 0).sum(1).tolist()

@@ -35,8 +35,10 @@ def test_clips_follow_the_reference_draw(toy_root):
     again = TarViSVOSClips(_davis(toy_root), num_samples=30, clip_length=2,
                            frame_sampling_factor=2.0, pipeline=PIPELINE)
     assert len(ds) == 30
-    assert [d['images'][0]['img_path'] for d in ds.data_list] == \
-        [d['images'][0]['img_path'] for d in again.data_list]  # seeded
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert [d['images'][0]['img_path'] for d in infos] == \
+        [again.get_data_info(i)['images'][0]['img_path']
+         for i in range(len(again))]  # seeded
     counts = ds.sample_num_objects()
     # counts in blocks, highest first, equal shares of the available ones
     assert counts == sorted(counts, reverse=True)
@@ -44,7 +46,7 @@ def test_clips_follow_the_reference_draw(toy_root):
     assert max(shares.values()) - min(shares.values()) <= \
         30 // len(shares) + 1
     span = round(2.0 * 2)
-    for d, n in zip(ds.data_list, counts):
+    for d, n in zip(infos, counts):
         ref, other = d['images']
         assert 0 < other['frame_id'] - ref['frame_id'] < span
         ids = {i['instance_id'] for i in ref['instances']}
