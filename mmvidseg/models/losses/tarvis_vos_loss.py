@@ -37,6 +37,9 @@ class TarViSVOSLoss(nn.Module):
     ``num_points`` uncertainty-sampled points (PointRend, ``-|logit|``,
     oversample 3, importance 0.75) with BCE and dice, both averaged over the
     ``B * (1+N) * T`` masks, weight 5 each, for every prediction set.
+    Parity with the official (same seed): 1.2e-7 on the losses, 4.7e-10 on
+    the gradient (``configs/tarvis/README.md``). The official ``'dense'``
+    mode (unused by the released configs) is not ported.
 
     Args:
         num_points (int): Points per mask. Defaults to 12544.

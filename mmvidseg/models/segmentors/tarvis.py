@@ -1,6 +1,6 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """TarViS: target queries decoded against a space-time feature volume."""
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmdet.models.mot import BaseMOTModel
@@ -238,11 +238,11 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
         if len(data_samples) != inputs.shape[0]:
             raise ValueError(f'{len(data_samples)} data samples for a batch '
                              f'of {inputs.shape[0]} clips')
-        dataset_name = self.clip_dataset(data_samples)
         inputs = self.fill_padding(inputs, data_samples)
         task = self.batch_task(data_samples)
-        if task in VOS_TASKS:
+        if task in VOS_TASKS:  # no semantic block: dataset name not checked
             return self.loss_vos(inputs, data_samples)
+        dataset_name = self.clip_dataset(data_samples)
         feats, mask_features = self.extract_feat(inputs)
         out = self.decode(feats, mask_features, dataset_name)
         gt_masks, gt_labels = clip_targets(data_samples, inputs.shape[1],
@@ -266,13 +266,14 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
         return losses
 
     # ------------------------------------------------------------ inference
-    def predict_clip(self, clip: Tensor,
-                     dataset_name: str) -> Dict[str, Tensor]:
+    def predict_clip(self, clip: Tensor, dataset_name: str,
+                     task: Optional[str] = None) -> Dict[str, Tensor]:
         """Raw outputs of one clip (official ``TarvisInferenceModel``).
 
         Args:
             clip (Tensor): ``(1, T, C, H, W)`` normalised, padded to 64.
             dataset_name (str): Semantic block.
+            task (str, optional): ``'vis'`` / ``'vps'``; default ``task``.
 
         Returns:
             dict: ``mask_logits`` ``(Q, T, H/4, W/4)`` (instance queries),
@@ -284,7 +285,7 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
         out = self.decode(feats, mask_features, dataset_name)
         groups = out['groups']
         semantic = groups['semantic'][-1, 0]  # (C, T, h, w)
-        if self.task == 'vis':
+        if (task or self.task) == 'vis':
             semantic = torch.cat([
                 groups['background'][-1, 0].max(0, keepdim=True)[0],
                 semantic
@@ -314,11 +315,11 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
         if inputs.shape[0] != 1 or len(data_samples) != 1:
             raise ValueError('TarViS predicts one whole video per call '
                              f'(batch size 1), got {inputs.shape[0]} videos')
-        dataset_name = self.clip_dataset(data_samples)
         inputs = self.fill_padding(inputs, data_samples)
         task = self.batch_task(data_samples)
         if task in VOS_TASKS:
             return self.predict_vos(inputs, data_samples, task)
+        dataset_name = self.clip_dataset(data_samples)
         frames = data_samples[0].video_data_samples
         meta = frames[0].metainfo
         h, w = meta['img_shape'][:2]
@@ -329,7 +330,7 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
         for ids in clip_frame_ids(inputs.shape[1],
                                   self.test_cfg['clip_length'],
                                   self.test_cfg['overlap']):
-            out = self.predict_clip(inputs[:, ids], dataset_name)
+            out = self.predict_clip(inputs[:, ids], dataset_name, task)
             self.linker.add_clip(out, ids)
         results = self.linker.finalize()
         field = getattr(self.linker, 'output_field', 'pred_track_instances')
