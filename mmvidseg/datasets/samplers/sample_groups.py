@@ -7,8 +7,9 @@ dataset and one task, and a VOS batch one object count
 ``'<name>_<task>'``, VOS ``'<name>_vos_<num_objects>'``). The group of every
 sample is read here from the datasets' metadata, without loading a sample:
 
-* a dataset with ``sample_groups()`` answers itself (:class:`TaskTaggedDataset`,
-  whose leaf datasets may add ``sample_num_objects()``);
+* a dataset with ``sample_groups()`` answers itself
+  (:class:`TaskTaggedDataset`, whose leaf datasets may add
+  ``sample_num_objects()``);
 * mmengine ``ConcatDataset`` / ``RepeatDataset`` and mmvidseg's
   ``WeightedConcatDataset`` map their children's groups (vectorised: a
   fine-tuning mix holds ~3M entries);
