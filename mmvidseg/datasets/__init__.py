@@ -22,3 +22,7 @@ from .ref_youtube_vos import (RefDAVISDataset,  # noqa: F401,E402
                               RefYouTubeVOSDataset)
 from .a2d_sentences import A2DSentencesDataset  # noqa: F401,E402
 from .jhmdb_sentences import JHMDBSentencesDataset  # noqa: F401,E402
+from .samplers import TaskAwareBatchSampler  # noqa: F401,E402
+from .task_tagged import TaskTaggedDataset  # noqa: F401,E402
+from .burst import BURSTDataset  # noqa: F401,E402
+from .vos_clips import TarViSVOSClips  # noqa: F401,E402

@@ -21,3 +21,4 @@ __all__ = [
     'ClipColorJitter', 'MaskContainingClipCrop', 'mask_containing_crop',
     'tarvis_color_jitter'
 ]
+from .exemplar_points import PackExemplarPoints  # noqa: F401,E402

@@ -1,4 +1,5 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
+from .global_batch_hook import GlobalBatchHook
 from .render_hook import VideoRenderHook
 
-__all__ = ['VideoRenderHook']
+__all__ = ['VideoRenderHook', 'GlobalBatchHook']

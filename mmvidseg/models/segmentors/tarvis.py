@@ -1,6 +1,6 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """TarViS: target queries decoded against a space-time feature volume."""
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmdet.models.mot import BaseMOTModel
@@ -14,11 +14,12 @@ from mmvidseg.models.losses.tarvis_losses import instance_masks_to_semantic
 from mmvidseg.registry import MODELS
 from ..trackers.tarvis_vis_linker import clip_frame_ids
 from .tarvis_targets import clip_targets, semantic_targets
+from .tarvis_vos import VOS_TASKS, TarViSVOSMixin
 
 
 @MODELS.register_module()
-class TarViS(BaseMOTModel):
-    """TarViS for video instance segmentation (VIS) and VPS training.
+class TarViS(TarViSVOSMixin, BaseMOTModel):
+    """TarViS: VIS, VPS, VOS and point-exemplar tracking with one model.
 
     Re-implements the VIS / VPS paths of ``TarvisTrainModel`` and
     ``TarvisInferenceModel`` of "TarViS: A Unified Approach for
@@ -53,8 +54,19 @@ class TarViS(BaseMOTModel):
     ``test_cfg.linker`` (default :class:`TarViSVISLinker`: official clip
     linking + YouTube-VIS / OVIS top-K over track x class) turns into tracks.
 
-    Deviations: the VOS / PET task (object encoder forward) is part 2/2;
-    ``object_encoder`` is built only so that checkpoints convert exactly.
+    VOS / PET (``task='vos'`` / ``'pet'``, or a batch's ``task``
+    metainfo): :class:`TarViSObjectEncoder` turns the reference frame's
+    masks (training; 30 % of the objects as their most interior point) or
+    the exemplars (inference) into ``[16 background, object]`` queries for
+    the same decoder; an object's mask is the max over its queries;
+    ``vos_loss`` (:class:`TarViSVOSLoss`). Inference follows the official
+    clip loop (``tarvis/inference/main.py``): clips start at the first
+    exemplar frame, object queries are re-initialised every clip from the
+    previous clip's masks in the overlap plus exemplars given in this clip,
+    lost objects are dropped, all lost -> reset, logits before an object's
+    exemplar frame are -1e3; :class:`TarViSVOSAccumulator` writes
+    ``pred_track_instances`` (DAVISMetric / BURSTHOTAMetric). The data
+    contract is in ``configs/tarvis/README.md``.
 
     Args:
         backbone (dict): Backbone config (``mmdet.ResNet``,
@@ -65,12 +77,15 @@ class TarViS(BaseMOTModel):
         instance_loss (dict): :class:`TarViSInstanceLoss` config.
         semantic_loss (dict): :class:`TarViSSemanticLoss` config.
         dataset_name (str): Default semantic block, e.g. ``'YOUTUBE_VIS'``.
-        task (str): ``'vis'`` (default) or ``'vps'``. VPS trains the
+        task (str): ``'vis'`` (default), ``'vps'``, ``'vos'`` or ``'pet'``
+            (a batch's ``task`` metainfo overrides it). VPS trains the
             semantic queries on ``gt_sem_seg`` (void 255 ignored; the
             ``semantic_loss`` then plays the official ``PanopticSegLoss``
             semantic part) and :meth:`predict_clip` returns the semantic
             logits without the background row.
-        object_encoder (dict, optional): :class:`TarViSObjectEncoder`.
+        object_encoder (dict, optional): :class:`TarViSObjectEncoder`
+            (needed for VOS / PET).
+        vos_loss (dict, optional): :class:`TarViSVOSLoss`.
         test_cfg (dict, optional): ``clip_length`` (12), ``overlap`` (6),
             ``linker`` (``dict(type='TarViSVISLinker')``; OVIS:
             ``max_tracks_per_video=20``).
@@ -90,6 +105,7 @@ class TarViS(BaseMOTModel):
                  dataset_name: str,
                  task: str = 'vis',
                  object_encoder: OptConfigType = None,
+                 vos_loss: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  pad_value: float = 128.0,
@@ -107,9 +123,17 @@ class TarViS(BaseMOTModel):
         self.semantic_loss = MODELS.build(semantic_loss)
         self.embedding_container.check_dataset(dataset_name)
         self.dataset_name = dataset_name
-        if task not in ('vis', 'vps'):
-            raise ValueError(f"TarViS task must be 'vis' or 'vps', got "
-                             f'{task!r} (VOS / PET: part 2/2)')
+        if task not in ('vis', 'vps') + VOS_TASKS:
+            raise ValueError("TarViS task must be 'vis', 'vps', 'vos' or "
+                             f"'pet', got {task!r}")
+        if task in VOS_TASKS and object_encoder is None:
+            raise ValueError(f"TarViS(task={task!r}) needs an object_encoder"
+                             " (dict(type='TarViSObjectEncoder'))")
+        self.vos_loss = MODELS.build(vos_loss or dict(type='TarViSVOSLoss'))
+        self.vos_accumulator = MODELS.build(
+            (test_cfg or {}).get('vos_accumulator',
+                                 dict(type='TarViSVOSAccumulator')))
+        self.reset_vos_state()
         self.task = task
         self._check_padding()
         self.pad_value = pad_value
@@ -179,6 +203,22 @@ class TarViS(BaseMOTModel):
         self.embedding_container.check_dataset(name)
         return name
 
+    def batch_task(self, data_samples: TrackSampleList) -> str:
+        """Task of a batch: ``task`` metainfo of its clips or ``task``."""
+        tasks = {
+            s[0].metainfo.get('task', self.task) if len(s) else self.task
+            for s in data_samples
+        }
+        if len(tasks) != 1:
+            raise ValueError(f'one batch mixes tasks {sorted(tasks)}; '
+                             'TarViS batches must hold one task')
+        task = tasks.pop()
+        if task not in ('vis', 'vps') + VOS_TASKS:
+            raise ValueError(f'unknown TarViS task {task!r} in metainfo')
+        if task in VOS_TASKS and not hasattr(self, 'object_encoder'):
+            raise ValueError(f'task {task!r} needs an object_encoder')
+        return task
+
     def decode(self, feats: List[Tensor], mask_features: Tensor,
                dataset_name: str) -> Dict[str, Tensor]:
         """Run the decoder with the VIS / VPS query set.
@@ -213,8 +253,11 @@ class TarViS(BaseMOTModel):
         if len(data_samples) != inputs.shape[0]:
             raise ValueError(f'{len(data_samples)} data samples for a batch '
                              f'of {inputs.shape[0]} clips')
-        dataset_name = self.clip_dataset(data_samples)
         inputs = self.fill_padding(inputs, data_samples)
+        task = self.batch_task(data_samples)
+        if task in VOS_TASKS:  # no semantic block: dataset name not checked
+            return self.loss_vos(inputs, data_samples)
+        dataset_name = self.clip_dataset(data_samples)
         feats, mask_features = self.extract_feat(inputs)
         out = self.decode(feats, mask_features, dataset_name)
         gt_masks, gt_labels = clip_targets(data_samples, inputs.shape[1],
@@ -223,7 +266,7 @@ class TarViS(BaseMOTModel):
         groups = out['groups']
         losses = self.instance_loss(groups['instance'], out['class_logits'],
                                     gt_masks, gt_labels)
-        if self.task == 'vps':
+        if task == 'vps':
             gt_semantic, ignore = (x.to(inputs.device) for x in
                                    semantic_targets(data_samples,
                                                     inputs.shape[-2:]))
@@ -238,13 +281,14 @@ class TarViS(BaseMOTModel):
         return losses
 
     # ------------------------------------------------------------ inference
-    def predict_clip(self, clip: Tensor,
-                     dataset_name: str) -> Dict[str, Tensor]:
+    def predict_clip(self, clip: Tensor, dataset_name: str,
+                     task: Optional[str] = None) -> Dict[str, Tensor]:
         """Raw outputs of one clip (official ``TarvisInferenceModel``).
 
         Args:
             clip (Tensor): ``(1, T, C, H, W)`` normalised, padded to 64.
             dataset_name (str): Semantic block.
+            task (str, optional): ``'vis'`` / ``'vps'``; default ``task``.
 
         Returns:
             dict: ``mask_logits`` ``(Q, T, H/4, W/4)`` (instance queries),
@@ -256,7 +300,7 @@ class TarViS(BaseMOTModel):
         out = self.decode(feats, mask_features, dataset_name)
         groups = out['groups']
         semantic = groups['semantic'][-1, 0]  # (C, T, h, w)
-        if self.task == 'vis':
+        if (task or self.task) == 'vis':
             semantic = torch.cat([
                 groups['background'][-1, 0].max(0, keepdim=True)[0],
                 semantic
@@ -286,8 +330,11 @@ class TarViS(BaseMOTModel):
         if inputs.shape[0] != 1 or len(data_samples) != 1:
             raise ValueError('TarViS predicts one whole video per call '
                              f'(batch size 1), got {inputs.shape[0]} videos')
-        dataset_name = self.clip_dataset(data_samples)
         inputs = self.fill_padding(inputs, data_samples)
+        task = self.batch_task(data_samples)
+        if task in VOS_TASKS:
+            return self.predict_vos(inputs, data_samples, task)
+        dataset_name = self.clip_dataset(data_samples)
         frames = data_samples[0].video_data_samples
         meta = frames[0].metainfo
         h, w = meta['img_shape'][:2]
@@ -298,7 +345,7 @@ class TarViS(BaseMOTModel):
         for ids in clip_frame_ids(inputs.shape[1],
                                   self.test_cfg['clip_length'],
                                   self.test_cfg['overlap']):
-            out = self.predict_clip(inputs[:, ids], dataset_name)
+            out = self.predict_clip(inputs[:, ids], dataset_name, task)
             self.linker.add_clip(out, ids)
         results = self.linker.finalize()
         field = getattr(self.linker, 'output_field', 'pred_track_instances')

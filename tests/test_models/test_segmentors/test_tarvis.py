@@ -159,9 +159,9 @@ def test_predict_links_overlapping_clips():
     calls = []
     predict_clip = model.predict_clip
 
-    def spy(clip, name):
+    def spy(clip, name, *task):
         calls.append(clip.shape[1])
-        return predict_clip(clip, name)
+        return predict_clip(clip, name, *task)
 
     model.predict_clip = spy
     inputs, samples = batch(num_clips=1, num_frames=10)

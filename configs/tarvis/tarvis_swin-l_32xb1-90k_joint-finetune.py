@@ -1,0 +1,42 @@
+# TarViS Swin-L: the official video fine-tuning (tarvis.md section 4), ONE
+# model trained jointly on YouTube-VIS 2021, OVIS, KITTI-STEP, Cityscapes-VPS,
+# VIPSeg (VIS / VPS: instance + semantic queries) and BURST, DAVIS (VOS / PET:
+# object-encoder queries): 90k optimiser steps of 32 clips x 3 frames, AdamW
+# 1e-4 (backbone x 0.1), full-model grad-norm clip 0.01, warm-up 10k, lr x 0.1
+# at 50k / 84k. Runs on 1, 2, 4, 8, 16 or 32 processes (GlobalBatchHook
+# accumulates 32 / processes loader batches per step; other counts are
+# refused), e.g.  tools/dist_train.sh <this config> 8
+# Starts from the stage-1 (pseudo-video) weights: load_from below (see
+# configs/tarvis/README.md for what the converter supports).
+_base_ = [
+    '../_base_/models/tarvis_swin-l.py',
+    '../_base_/datasets/tarvis_finetune_mix.py',
+    '../_base_/schedules/tarvis_adamw-90k.py', '../_base_/default_runtime.py'
+]
+
+# training only: each dataset is evaluated by its own config
+train_cfg = dict(val_interval=10**9)
+val_cfg = None
+test_cfg = None
+default_hooks = dict(
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=10000,
+        save_last=True))
+load_from = 'checkpoints/tarvis_swin-large_pretrain_mmvidseg.pth'
+depths = [2, 2, 18, 2]  # as the backbone of the model base
+# official: no weight decay for norms, also inside the backbone (lr x 0.1);
+# mmengine applies only the longest matching custom key, so list them
+backbone_norm = dict(lr_mult=0.1, decay_mult=0.0)
+custom_keys = {
+    'backbone.patch_embed.norm': backbone_norm,
+    'backbone.norm': backbone_norm,
+}
+custom_keys.update({
+    f'backbone.stages.{i}.blocks.{j}.norm': backbone_norm
+    for i, num_blocks in enumerate(depths) for j in range(num_blocks)
+})
+custom_keys.update({
+    f'backbone.stages.{i}.downsample.norm': backbone_norm
+    for i in range(len(depths) - 1)
+})
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=custom_keys))
