@@ -153,25 +153,28 @@ def test_fixed_shape_is_refused_or_claimed(exported):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('family', ['stemseg'])
+@pytest.mark.parametrize('family', ['stemseg', 'mttr'])
 def test_torch_export(family, tmp_path):
     wrapper = build_wrapper(family)
     x = torch.randn(clip_shape(wrapper))
     program = export_torch(wrapper, x, str(tmp_path / 'model.pt2'))
     loaded = torch.export.load(str(tmp_path / 'model.pt2'))
+    args = graph_inputs(wrapper, x)
     with torch.no_grad(), export_mode():
-        ref = wrapper(x)
-        out = loaded.module()(x)
+        ref = wrapper(*args)
+        out = loaded.module()(*args)
     assert program is not None
     for r, o in zip(ref, out):
         torch.testing.assert_close(o, r, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('family', ['mask2former_vis', 'tevit', 'tarvis'])
+@pytest.mark.parametrize('family',
+                         ['mask2former_vis', 'tevit', 'tarvis', 'video_ttt'])
 def test_torch_export_known_failures(family):
     """Data-dependent shapes stop torch.export (see docs/en/export.md):
-    MSDA ``spatial_shapes`` tensors (Mask2Former, TarViS) and RoI level
+    MSDA ``spatial_shapes`` tensors (Mask2Former, TarViS, Video-TTT's
+    pixel decoder) and RoI level
     assignment (TeViT). Fails loudly once fixed, to update the docs."""
     wrapper = build_wrapper(family)
     x = torch.randn(clip_shape(wrapper))
