@@ -144,3 +144,6 @@ train_dataloader = dict(
                         data_prefix=dict(img_path='frames/train')))),
         ]))
 custom_hooks = [dict(type='GlobalBatchHook', global_batch=global_batch)]
+# each task leaves other query groups without gradient (multi-process runs)
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -136,8 +136,8 @@ def masks_hw(masks: Any, where: str, field: str,
 def gt_instances(frame: dict, shape: Sequence[int]) -> List[dict]:
     """GT objects of a frame: ``[{'instance_id', 'label', 'ignore', 'rle'}]``.
 
-    Read from ``gt_instances`` (``masks``, ``labels``, ``instances_id``,
-    optional ``ignore_flags``) when present, else from the metainfo
+    Read from ``gt_instances`` (``masks``, ``labels``, ``instances_id`` or
+    ``instances_ids``, optional ``ignore_flags``) when present, else from the metainfo
     ``instances`` list (``mask`` as RLE, polygons or an ``(H, W)`` array,
     ``bbox_label``, ``instance_id``, optional ``ignore_flag``).
     """
@@ -147,8 +147,10 @@ def gt_instances(frame: dict, shape: Sequence[int]) -> List[dict]:
     if gts is not None and 'masks' in gts:
         masks = masks_hw(gts['masks'], where, 'gt_instances.masks', (h, w))
         labels = to_numpy(require(gts, 'labels', 'pack gt labels'))
-        ids = to_numpy(gts['instances_id']) if 'instances_id' in gts else \
-            None
+        # 'instances_id' (predictions' name) or 'instances_ids' (the name
+        # mmdet's PackTrackInputs gives the ground truth)
+        key = 'instances_id' if 'instances_id' in gts else 'instances_ids'
+        ids = to_numpy(gts[key]) if key in gts else None
         if ids is None:
             raise KeyError(f'{where}: gt_instances has no "instances_id"; '
                            'load tracking annotations (instance ids)')

@@ -1,9 +1,10 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
+import numpy as np
 import pytest
 from mmdet.structures import DetDataSample, TrackDataSample
 
 from mmvidseg.structures.video_sample import (FrameOrder, flatten,
-                                              frame_file_stem,
+                                              frame_file_stem, gt_instances,
                                               group_by_video, require,
                                               sample_frames)
 
@@ -45,3 +46,20 @@ def test_frame_order_group_and_stem():
     assert require(dict(k=1), 'k', 'hint') == 1
     with pytest.raises(KeyError, match='set k'):
         require(dict(video_id='v', frame_id=0), 'k', 'set k')
+
+
+def test_gt_instances_reads_the_packed_instances_ids_name():
+    """mmdet's PackTrackInputs names the GT ids ``instances_ids``;
+    predictions use ``instances_id``: both are read."""
+    masks = np.zeros((2, 4, 4), bool)
+    masks[0, :2], masks[1, 2:] = True, True
+    for key in ('instances_id', 'instances_ids'):
+        frame = dict(video_id=0, frame_id=0, gt_instances={
+            'masks': masks, 'labels': np.array([0, 1]), key: np.array([7, 9])
+        })
+        objs = gt_instances(frame, (4, 4))
+        assert [o['instance_id'] for o in objs] == [7, 9]
+        assert [o['label'] for o in objs] == [0, 1]
+    frame['gt_instances'].pop('instances_ids')
+    with pytest.raises(KeyError, match='no "instances_id"'):
+        gt_instances(frame, (4, 4))

@@ -153,3 +153,8 @@ train_dataloader = dict(
         total_samples=total,
         ignore_keys=['dataset_name', 'tasks', 'classes']))
 custom_hooks = [dict(type='GlobalBatchHook', global_batch=global_batch)]
+# a VOS step leaves the instance / semantic queries without gradient and a
+# VIS step the object encoder: DDP must look for unused parameters (the
+# reference: find_unused_parameters=True)
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)
