@@ -53,6 +53,7 @@ mmvidseg removes. Outputs agree to 3.7e-6.
 """
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -65,6 +66,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmcv.cnn.bricks.transformer import FFN
+
+from mmvidseg.models.layers.recompute_ffn import convert_recompute_ffn
 from mmvidseg.models.necks import TarViSTemporalNeck
 from mmvidseg.models.necks.tarvis_neck_keymap import convert_neck_key
 from mmvidseg.ops import ms_deform_attn_backend
@@ -91,9 +95,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--variants',
         nargs='+',
-        choices=['mmvidseg', 'reference', 'official'],
-        help='subset to run (default: mmvidseg, reference and, with '
-        '--official-root, official)')
+        choices=['mmvidseg', 'mmvidseg-cp', 'reference', 'official'],
+        help='subset to run (default: mmvidseg, mmvidseg-cp, reference and, '
+        'with --official-root, official)')
     parser.add_argument(
         '--skip-parity',
         action='store_true',
@@ -247,6 +251,25 @@ def _mmvidseg_forward(neck, feats, num_frames):
     return [*multi_scale, mask_features]
 
 
+def _mmvidseg_cp_forward(neck, feats, num_frames):
+    """``TarViSTemporalNeck(recompute_ffn=True)`` on the same weights."""
+    with recomputed_ffns(neck):
+        return _mmvidseg_forward(neck, feats, num_frames)
+
+
+@contextmanager
+def recomputed_ffns(neck: TarViSTemporalNeck) -> Iterator[None]:
+    """Switch the neck's FFNs to ``RecomputeFFN`` (as ``recompute_ffn=True``
+    does) for a block; backward may run after the block (the autograd
+    function is recorded in forward)."""
+    names = convert_recompute_ffn(neck)
+    try:
+        yield
+    finally:
+        for name in names:
+            neck.get_submodule(name).__class__ = FFN
+
+
 def _official_builder(root: str, neck: TarViSTemporalNeck) -> Callable:
     sys.path.insert(0, root)
     from detectron2.layers import ShapeSpec  # noqa: E402 (scratch shims)
@@ -284,7 +307,11 @@ def _official_builder(root: str, neck: TarViSTemporalNeck) -> Callable:
 
 
 def variants(args) -> Dict[str, Callable]:
-    out = dict(mmvidseg=_mmvidseg_forward, reference=reference_forward)
+    out = {
+        'mmvidseg': _mmvidseg_forward,
+        'mmvidseg-cp': _mmvidseg_cp_forward,
+        'reference': reference_forward
+    }
     if args.official_root:
         out['official'] = None  # built lazily (needs the neck's weights)
     if args.variants:
@@ -344,7 +371,8 @@ def main() -> None:
     if 'official' in fns:
         fns['official'] = _official_builder(args.official_root, neck)
     print(f'{args.batch} clip(s) x {args.frames} frames, '
-          f'{args.height}x{args.width}, threads {torch.get_num_threads()}')
+          f'{args.height}x{args.width}, threads {torch.get_num_threads()}, '
+          f'load average {os.getloadavg()[0]:.1f}')
     outs = {}
     for name, fn in fns.items():  # warm-up, outputs for the parity line
         if args.skip_parity:
@@ -364,6 +392,9 @@ def main() -> None:
             _fb(fn, neck, feats, args.frames)
             times[name].append(time.perf_counter() - start)
     median = {k: statistics.median(v) for k, v in times.items()}
+    print(f'load average {os.getloadavg()[0]:.1f}; times (s): ' +
+          json.dumps({k: [round(t, 2) for t in v]
+                      for k, v in times.items()}))
     print(f'{"variant":<12}{"fwd+bwd s (median)":>20}', flush=True)
     for name in fns:
         print(f'{name:<12}{median[name]:>20.3f}')
