@@ -38,9 +38,12 @@ class _ReLUFFNFunction(Function):
         hidden = torch.addmm(b1, x2, w1.t()).relu_()  # (N, F), recomputed
         g_w2 = g_out.t().mm(hidden) if need_w2 else None
         g_b2 = g_out.sum(0) if need_b2 else None
-        # ReLU backward: the gradient passes where the output is positive
-        g_hidden = torch.ops.aten.threshold_backward(g_out.mm(w2), hidden, 0)
+        # ReLU backward (threshold_backward): the gradient passes where the
+        # output is positive; one (N, F) float tensor alive at a time
+        blocked = hidden <= 0  # (N, F) bool
         del hidden
+        g_hidden = g_out.mm(w2).masked_fill_(blocked, 0)
+        del blocked
         g_w1 = g_hidden.t().mm(x2) if need_w1 else None
         g_b1 = g_hidden.sum(0) if need_b1 else None
         g_x = None
