@@ -44,6 +44,7 @@ Results (shared 2-core CPU, float32, one thread) are in
 import argparse
 import importlib.util
 import json
+import logging
 import os
 import os.path as osp
 import statistics
@@ -53,6 +54,7 @@ import time
 from typing import Callable, Dict, List
 
 import torch
+from mmengine.logging import MMLogger
 
 from mmvidseg.models.heads.tarvis_decoder import TarViSDecoder
 from mmvidseg.utils.memory import current_rss_mb, hwm_rss_mb, reset_peak_rss
@@ -98,7 +100,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 def build(args: argparse.Namespace) -> TarViSDecoder:
     torch.manual_seed(0)
     dec = TarViSDecoder(group_names=GROUPS)
-    dec.init_weights()
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    dec.init_weights()  # (its per-parameter INFO lines are silenced)
+    logger.setLevel(level)
     with torch.no_grad():  # non-trivial biases and norms
         for p in dec.parameters():
             p.add_(0.02 * torch.randn_like(p))
@@ -231,9 +237,9 @@ def main() -> None:
                     times[name].append(time.perf_counter() - start)
             for name in fns:
                 diff = (last[name] - last[args.variants[0]]).abs().max()
-                print(f'{mode:<6}{name:<14}{statistics.median(times[name]):9.2f}'
-                      f' s  max |last mask logits - {args.variants[0]}| '
-                      f'{diff:.2e}', flush=True)
+                median = statistics.median(times[name])
+                print(f'{mode:<6}{name:<14}{median:9.2f} s  max |last mask '
+                      f'logits - {args.variants[0]}| {diff:.2e}', flush=True)
         del dec, inputs, fns
     if args.skip_memory:
         return

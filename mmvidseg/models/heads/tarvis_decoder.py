@@ -155,8 +155,13 @@ class TarViSDecoder(BaseModule):
       ``[max_b <P_inst q, P_bg b>, <P_inst q, P_sem s_1..C>]``, background
       logit FIRST, ``P_*`` per-group ``Linear`` layers.
 
-    Deviations: no ``input_proj`` (the TarViS neck gives ``embed_dims``
-    channels, the official one is ``nn.Identity`` then); the unused
+    Deviations: the masked cross-attention runs
+    :class:`SDPAMultiheadAttention` (one ``(B, Q, N)`` mask for all heads,
+    no materialised attention weights; ``attention='official'`` restores
+    ``nn.MultiheadAttention``), mask logits are one ``bmm`` instead of an
+    ``einsum`` (float rounding only); no ``input_proj`` (the TarViS neck
+    gives ``embed_dims`` channels, the official one is ``nn.Identity``
+    then); the unused
     instance-vs-VOS class branch, the soft-masked attention variant and the
     CUDA-OOM retry are not ported. The official ``free`` group's mask MLP is
     kept (it is in the checkpoints) but never used.
