@@ -347,6 +347,7 @@ def profile(fns: Dict[str, Callable], neck, feats, num_frames: int,
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
     for name, fn in fns.items():
+        _fb(fn, neck, feats, num_frames)  # warm-up
         neck.zero_grad()
         inputs = [f.detach().requires_grad_() for f in feats]
         with torch_profile(activities=[ProfilerActivity.CPU]) as fwd:
