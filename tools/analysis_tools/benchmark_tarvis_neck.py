@@ -40,19 +40,19 @@ Example::
         --height 384 --width 640 --repeat 1 --skip-parity \
         --variants mmvidseg reference
 
-Measured on a shared 2-core CPU (load 6-9), float32, R50 channels, one
-forward+backward (``--official-root`` with a scratch copy of the official
-code). 2 clips x 3 frames of 128x192: mmvidseg 10.2 s / 717 MiB, reference
-12.2 s / 1353 MiB, official 13.9 s / 1388 MiB (1.36x faster, 0.52x memory
-vs official). 1 clip x 6 frames of 384x640: mmvidseg 221 s / 6385 MiB,
-official 284 s / 11492 MiB (1.28x faster, 0.56x memory; the in-process
-reference worker was killed for memory next to the parent). The 3x goal is out of reach on CPU: the dense layers (FFN 1024,
-projections, FPN convs), identical in both, take most of the time; the
-deformable sampling and the materialised attention matrices are what
-mmvidseg removes. Outputs agree to 3.7e-6.
+``mmvidseg-cp`` is ``TarViSTemporalNeck(recompute_ffn=True)`` (the 12
+FFN hidden layers recomputed in backward) on the same weights.
+
+Numbers, the op profile and why the 3x goal is out of reach on CPU (the
+dense layers, identical in every variant, take about 60% of mmvidseg's
+time) are in ``configs/tarvis/README.md``. Peak memory at the toy size is
+dominated by glibc's heap (tensors of a few MiB are not ``mmap``-ed); run
+with ``MALLOC_MMAP_THRESHOLD_=65536`` for numbers that follow the live
+tensors.
 """
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -65,6 +65,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmcv.cnn.bricks.transformer import FFN
+
+from mmvidseg.models.layers.recompute_ffn import convert_recompute_ffn
 from mmvidseg.models.necks import TarViSTemporalNeck
 from mmvidseg.models.necks.tarvis_neck_keymap import convert_neck_key
 from mmvidseg.ops import ms_deform_attn_backend
@@ -91,14 +94,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--variants',
         nargs='+',
-        choices=['mmvidseg', 'reference', 'official'],
-        help='subset to run (default: mmvidseg, reference and, with '
-        '--official-root, official)')
+        choices=['mmvidseg', 'mmvidseg-cp', 'reference', 'official'],
+        help='subset to run (default: mmvidseg, mmvidseg-cp, reference and, '
+        'with --official-root, official)')
     parser.add_argument(
         '--skip-parity',
         action='store_true',
         help='no warm-up / output comparison (large sizes)')
     parser.add_argument('--skip-memory', action='store_true')
+    parser.add_argument(
+        '--profile',
+        type=int,
+        default=0,
+        metavar='N',
+        help='instead of timing, profile one forward and one backward per '
+        'variant (torch.profiler) and print the N ops with the most self '
+        'CPU time, with their share')
     parser.add_argument('--memory-worker', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.toy:
@@ -247,6 +258,25 @@ def _mmvidseg_forward(neck, feats, num_frames):
     return [*multi_scale, mask_features]
 
 
+def _mmvidseg_cp_forward(neck, feats, num_frames):
+    """``TarViSTemporalNeck(recompute_ffn=True)`` on the same weights."""
+    with recomputed_ffns(neck):
+        return _mmvidseg_forward(neck, feats, num_frames)
+
+
+@contextmanager
+def recomputed_ffns(neck: TarViSTemporalNeck) -> Iterator[None]:
+    """Switch the neck's FFNs to ``RecomputeFFN`` (as ``recompute_ffn=True``
+    does) for a block; backward may run after the block (the autograd
+    function is recorded in forward)."""
+    names = convert_recompute_ffn(neck)
+    try:
+        yield
+    finally:
+        for name in names:
+            neck.get_submodule(name).__class__ = FFN
+
+
 def _official_builder(root: str, neck: TarViSTemporalNeck) -> Callable:
     sys.path.insert(0, root)
     from detectron2.layers import ShapeSpec  # noqa: E402 (scratch shims)
@@ -284,7 +314,11 @@ def _official_builder(root: str, neck: TarViSTemporalNeck) -> Callable:
 
 
 def variants(args) -> Dict[str, Callable]:
-    out = dict(mmvidseg=_mmvidseg_forward, reference=reference_forward)
+    out = {
+        'mmvidseg': _mmvidseg_forward,
+        'mmvidseg-cp': _mmvidseg_cp_forward,
+        'reference': reference_forward
+    }
     if args.official_root:
         out['official'] = None  # built lazily (needs the neck's weights)
     if args.variants:
@@ -305,6 +339,33 @@ def _rows(outs: List[torch.Tensor]) -> torch.Tensor:
     """Outputs in the official (B T, C, H, W) layout, flattened."""
     return torch.cat([(o.transpose(1, 2).flatten(0, 1) if o.dim() == 5 else
                        o).flatten() for o in outs])
+
+
+def profile(fns: Dict[str, Callable], neck, feats, num_frames: int,
+            top: int) -> None:
+    """Self CPU time per op, forward and backward separately."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+    for name, fn in fns.items():
+        _fb(fn, neck, feats, num_frames)  # warm-up
+        neck.zero_grad()
+        inputs = [f.detach().requires_grad_() for f in feats]
+        with torch_profile(activities=[ProfilerActivity.CPU]) as fwd:
+            outs = fn(neck, inputs, num_frames)
+        torch.manual_seed(2)
+        loss = sum((o * torch.randn_like(o)).sum() for o in outs)
+        with torch_profile(activities=[ProfilerActivity.CPU]) as bwd:
+            loss.backward()
+        for stage, prof in (('forward', fwd), ('backward', bwd)):
+            events = prof.key_averages()
+            total = sum(e.self_cpu_time_total for e in events) / 1e6
+            print(f'{name} {stage}: {total:.2f} s self CPU')
+            for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[
+                    :top]:
+                sec = e.self_cpu_time_total / 1e6
+                share = 100 * sec / total
+                print(f'  {e.key[:50]:<52}{sec:9.3f} s {share:5.1f}%  '
+                      f'x{e.count}')
 
 
 def _status_kib(field: str) -> int:
@@ -344,7 +405,11 @@ def main() -> None:
     if 'official' in fns:
         fns['official'] = _official_builder(args.official_root, neck)
     print(f'{args.batch} clip(s) x {args.frames} frames, '
-          f'{args.height}x{args.width}, threads {torch.get_num_threads()}')
+          f'{args.height}x{args.width}, threads {torch.get_num_threads()}, '
+          f'load average {os.getloadavg()[0]:.1f}')
+    if args.profile:
+        profile(fns, neck, feats, args.frames, args.profile)
+        return
     outs = {}
     for name, fn in fns.items():  # warm-up, outputs for the parity line
         if args.skip_parity:
@@ -364,6 +429,9 @@ def main() -> None:
             _fb(fn, neck, feats, args.frames)
             times[name].append(time.perf_counter() - start)
     median = {k: statistics.median(v) for k, v in times.items()}
+    print(f'load average {os.getloadavg()[0]:.1f}; times (s): ' +
+          json.dumps({k: [round(t, 2) for t in v]
+                      for k, v in times.items()}))
     print(f'{"variant":<12}{"fwd+bwd s (median)":>20}', flush=True)
     for name in fns:
         print(f'{name:<12}{median[name]:>20.3f}')

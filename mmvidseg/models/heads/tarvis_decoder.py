@@ -5,6 +5,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcv.cnn.bricks.transformer import MultiheadAttention
 from mmdet.models.layers import Mask2FormerTransformerDecoderLayer
 from mmdet.models.layers.transformer.utils import MLP
 from mmengine.model import BaseModule, ModuleList
@@ -28,7 +29,7 @@ def split_groups(x: Tensor, dim: int, names: Sequence[str],
 
 
 def hard_attention_mask(mask_logits: Tensor, size: Sequence[int],
-                        num_heads: int) -> Tensor:
+                        num_heads: int = 1) -> Tensor:
     """Boolean cross-attention mask from the previous mask prediction.
 
     Official ``TransformerDecoder.resize_masks_for_attention`` +
@@ -39,7 +40,9 @@ def hard_attention_mask(mask_logits: Tensor, size: Sequence[int],
     Args:
         mask_logits (Tensor): ``(B, Q, T, H, W)``.
         size (Sequence[int]): ``(T, h, w)`` of the level attended next.
-        num_heads (int): Attention heads.
+        num_heads (int): Copies per sample, as ``nn.MultiheadAttention``
+            wants (the official layout); 1 (default) for a mask shared by
+            the heads (:class:`SDPAMultiheadAttention`).
 
     Returns:
         Tensor: ``(B*num_heads, Q, T*h*w)`` bool, True = not attended.
@@ -52,7 +55,80 @@ def hard_attention_mask(mask_logits: Tensor, size: Sequence[int],
         # = mask[mask.all(-1)] = False, without a bool Where (ONNX Runtime
         # has no bool Where kernel)
         mask = mask & ~mask.all(-1, keepdim=True)
+        if num_heads == 1:
+            return mask
         return mask.repeat_interleave(num_heads, dim=0)  # (B*heads, Q, N)
+
+
+class SDPAMultiheadAttention(MultiheadAttention):
+    """mmcv ``MultiheadAttention`` computed by
+    ``F.scaled_dot_product_attention`` with one mask for all heads.
+
+    Same parameters and state dict (``attn.in_proj_weight``, ...), same
+    maths as ``nn.MultiheadAttention`` (separate q / k / v projections of
+    the packed weight, softmax over keys, ``out_proj``), same residual and
+    dropout handling as mmcv's module; float rounding differs (another
+    summation order). It never materialises the ``(B*heads, Q, N)``
+    attention weights (``nn.MultiheadAttention`` returns them by default),
+    nor the float copy of a per-head boolean mask. Batch-first only.
+
+    ``attn_mask`` is boolean, True = not attended, ``(B, Q, N)`` (shared by
+    the heads) or ``(B*heads, Q, N)``; rows must keep at least one key.
+    """
+
+    def forward(self,
+                query: Tensor,
+                key: Optional[Tensor] = None,
+                value: Optional[Tensor] = None,
+                identity: Optional[Tensor] = None,
+                query_pos: Optional[Tensor] = None,
+                key_pos: Optional[Tensor] = None,
+                attn_mask: Optional[Tensor] = None,
+                key_padding_mask: Optional[Tensor] = None,
+                **kwargs) -> Tensor:
+        """Attention of ``query (B, Q, C)`` over ``key`` / ``value``
+        ``(B, N, C)``; returns ``identity + out`` ``(B, Q, C)``."""
+        if not self.batch_first or key_padding_mask is not None \
+                or (attn_mask is not None and attn_mask.dtype != torch.bool):
+            return super().forward(query, key, value, identity, query_pos,
+                                   key_pos, attn_mask, key_padding_mask,
+                                   **kwargs)
+        key = query if key is None else key
+        value = key if value is None else value
+        identity = query if identity is None else identity
+        if key_pos is None and query_pos is not None \
+                and query_pos.shape == key.shape:
+            key_pos = query_pos
+        if query_pos is not None:
+            query = query + query_pos
+        if key_pos is not None:
+            key = key + key_pos
+        attn = self.attn
+        bs, num_queries, c = query.shape
+        heads, head_dims = attn.num_heads, c // attn.num_heads
+        w_q, w_k, w_v = attn.in_proj_weight.chunk(3)
+        b_q, b_k, b_v = attn.in_proj_bias.chunk(3)
+        # (B, heads, Q or N, d)
+        q = F.linear(query, w_q, b_q).view(bs, -1, heads, head_dims)
+        k = F.linear(key, w_k, b_k).view(bs, -1, heads, head_dims)
+        v = F.linear(value, w_v, b_v).view(bs, -1, heads, head_dims)
+        mask = None
+        if attn_mask is not None:
+            if attn_mask.dim() == 2:
+                mask = ~attn_mask  # (Q, N) shared by all
+            elif attn_mask.shape[0] == bs:
+                mask = ~attn_mask[:, None]  # (B, 1, Q, N)
+            else:  # (B*heads, Q, N), nn.MultiheadAttention's layout
+                mask = ~attn_mask.view(bs, heads, *attn_mask.shape[1:])
+        out = F.scaled_dot_product_attention(
+            q.transpose(1, 2),
+            k.transpose(1, 2),
+            v.transpose(1, 2),
+            attn_mask=mask,
+            dropout_p=attn.dropout if self.training else 0.0)
+        out = out.transpose(1, 2).reshape(bs, num_queries, c)
+        out = attn.out_proj(out)
+        return identity + self.dropout_layer(self.proj_drop(out))
 
 
 @MODELS.register_module()
@@ -79,8 +155,13 @@ class TarViSDecoder(BaseModule):
       ``[max_b <P_inst q, P_bg b>, <P_inst q, P_sem s_1..C>]``, background
       logit FIRST, ``P_*`` per-group ``Linear`` layers.
 
-    Deviations: no ``input_proj`` (the TarViS neck gives ``embed_dims``
-    channels, the official one is ``nn.Identity`` then); the unused
+    Deviations: the masked cross-attention runs
+    :class:`SDPAMultiheadAttention` (one ``(B, Q, N)`` mask for all heads,
+    no materialised attention weights; ``attention='official'`` restores
+    ``nn.MultiheadAttention``), mask logits are one ``bmm`` instead of an
+    ``einsum`` (float rounding only); no ``input_proj`` (the TarViS neck
+    gives ``embed_dims`` channels, the official one is ``nn.Identity``
+    then); the unused
     instance-vs-VOS class branch, the soft-masked attention variant and the
     CUDA-OOM retry are not ported. The official ``free`` group's mask MLP is
     kept (it is in the checkpoints) but never used.
@@ -93,6 +174,11 @@ class TarViSDecoder(BaseModule):
         num_levels (int): Feature levels cycled through. Defaults to 3.
         group_names (Sequence[str]): Query groups with a mask MLP; all but
             ``free`` also get a projection layer.
+        attention (str): ``'sdpa'`` (default): the masked cross-attention
+            runs :class:`SDPAMultiheadAttention` with one ``(B, Q, N)`` mask
+            for all heads; ``'official'``: ``nn.MultiheadAttention`` with
+            the per-head boolean mask, as the reference (materialises the
+            ``(B*heads, Q, N)`` weights; for parity checks). Same state dict.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -103,8 +189,12 @@ class TarViSDecoder(BaseModule):
                  num_layers: int = 9,
                  num_levels: int = 3,
                  group_names: Sequence[str] = ALL_GROUPS,
+                 attention: str = 'sdpa',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if attention not in ('sdpa', 'official'):
+            raise ValueError("TarViSDecoder: attention must be 'sdpa' or "
+                             f"'official', got {attention!r}")
         self.embed_dims = embed_dims
         self.num_heads = num_heads
         self.num_layers = num_layers
@@ -126,6 +216,7 @@ class TarViSDecoder(BaseModule):
                     act_cfg=dict(type='ReLU', inplace=True)))
             for _ in range(num_layers)
         ])
+        self.set_attention(attention)
         self.decoder_norm = nn.LayerNorm(embed_dims)
         self.scale_embed = nn.Embedding(num_levels, embed_dims)
         self.mask_embeds = nn.ModuleDict({
@@ -137,6 +228,15 @@ class TarViSDecoder(BaseModule):
             for name in group_names if name != 'free'
         })
 
+    def set_attention(self, attention: str) -> None:
+        """Switch the cross-attention path (``'sdpa'`` / ``'official'``) of
+        every layer in place; parameters are untouched."""
+        cls = dict(sdpa=SDPAMultiheadAttention,
+                   official=MultiheadAttention)[attention]
+        for layer in self.layers:
+            layer.cross_attn.__class__ = cls
+        self.attention = attention
+
     def init_weights(self) -> None:
         """Xavier-uniform for the attention and FFN matrices (official)."""
         super().init_weights()
@@ -145,10 +245,14 @@ class TarViSDecoder(BaseModule):
                 if p.dim() > 1:
                     nn.init.xavier_uniform_(p)
 
-    def forward(self, feats: List[Tensor], mask_features: Tensor,
-                queries: Tensor, query_embed: Tensor,
+    def forward(self,
+                feats: List[Tensor],
+                mask_features: Tensor,
+                queries: Tensor,
+                query_embed: Tensor,
                 group_names: Sequence[str],
-                group_sizes: Sequence[int]) -> Dict[str, Tensor]:
+                group_sizes: Sequence[int],
+                last_only: bool = False) -> Dict[str, Tensor]:
         """Decode the queries against a clip.
 
         Args:
@@ -159,12 +263,17 @@ class TarViSDecoder(BaseModule):
             query_embed (Tensor): ``(B, Q, C)`` positional query embeds.
             group_names (Sequence[str]): Query groups, in query order.
             group_sizes (Sequence[int]): Queries per group (sum Q).
+            last_only (bool): Return only the last prediction set (what
+                inference uses); the others are dropped as soon as the next
+                attention mask is made. Defaults to False.
 
         Returns:
-            dict: ``mask_logits`` ``(L+1, B, Q, T, H/4, W/4)``,
-            ``class_logits`` ``(L+1, B, Q_inst, 1+C)`` (only with
+            dict: ``mask_logits`` ``(S, B, Q, T, H/4, W/4)``,
+            ``class_logits`` ``(S, B, Q_inst, 1+C)`` (only with
             ``instance`` and ``semantic`` groups) and ``queries``
-            ``(L+1, B, Q, C)`` (not normalised).
+            ``(S, B, Q, C)`` (not normalised); ``S = L+1`` sets, 1 with
+            ``last_only``. Without gradients the mask logits are written
+            into one preallocated tensor (no stacking copy).
         """
         if len(feats) != self.num_levels:
             raise ValueError(f'TarViSDecoder expects {self.num_levels} '
@@ -177,44 +286,55 @@ class TarViSDecoder(BaseModule):
             memory.append(
                 feat.flatten(2).transpose(1, 2) +
                 self.scale_embed.weight[i][None, None])  # (B, N, C)
-
-        out = self.predict_layer(queries, mask_features, group_names,
-                                 group_sizes)
-        mask_logits, class_logits = [out['mask_logits']], []
-        if 'class_logits' in out:
-            class_logits.append(out['class_logits'])
-        all_queries = [queries]
-        attn_mask = hard_attention_mask(out['mask_logits'], sizes[0],
-                                        self.num_heads)
-        for i, layer in enumerate(self.layers):
-            level = i % self.num_levels
-            queries = layer(
-                query=queries,
-                key=memory[level],
-                value=memory[level],
-                query_pos=query_embed,
-                key_pos=memory_pos[level],
-                cross_attn_mask=attn_mask)
+        num_sets = 1 if last_only else self.num_layers + 1
+        buffer = None
+        if not (torch.is_grad_enabled() or torch.jit.is_tracing()
+                or torch.onnx.is_in_onnx_export()
+                or torch.compiler.is_compiling()):
+            # (S, B, Q, T, H, W), filled set by set
+            buffer = mask_features.new_empty(
+                (num_sets, *queries.shape[:2], *mask_features.shape[2:]))
+        heads = 1 if self.attention == 'sdpa' else self.num_heads
+        sets = dict(mask_logits=[], class_logits=[], queries=[])
+        attn_mask = None
+        for i in range(self.num_layers + 1):
+            if i > 0:
+                queries = self.layers[i - 1](
+                    query=queries,
+                    key=memory[(i - 1) % self.num_levels],
+                    value=memory[(i - 1) % self.num_levels],
+                    query_pos=query_embed,
+                    key_pos=memory_pos[(i - 1) % self.num_levels],
+                    cross_attn_mask=attn_mask)
+            slot = None if buffer is None else buffer[
+                0 if last_only else i]
             out = self.predict_layer(queries, mask_features, group_names,
-                                     group_sizes)
-            all_queries.append(queries)
-            mask_logits.append(out['mask_logits'])
-            if 'class_logits' in out:
-                class_logits.append(out['class_logits'])
-            attn_mask = hard_attention_mask(
-                out['mask_logits'], sizes[(i + 1) % self.num_levels],
-                self.num_heads)
-        outputs = dict(
-            mask_logits=torch.stack(mask_logits),
-            queries=torch.stack(all_queries))
-        if class_logits:
-            outputs['class_logits'] = torch.stack(class_logits)
+                                     group_sizes, out=slot)
+            out['queries'] = queries
+            for key, value in out.items():
+                if last_only:
+                    sets[key].clear()
+                sets[key].append(value)
+            if i < self.num_layers:
+                attn_mask = hard_attention_mask(
+                    out['mask_logits'], sizes[i % self.num_levels], heads)
+            del out
+        outputs = {k: torch.stack(v) for k, v in sets.items() if v}
+        if buffer is not None:
+            outputs['mask_logits'] = buffer
         return outputs
 
-    def predict_layer(self, queries: Tensor, mask_features: Tensor,
+    def predict_layer(self,
+                      queries: Tensor,
+                      mask_features: Tensor,
                       group_names: Sequence[str],
-                      group_sizes: Sequence[int]) -> Dict[str, Tensor]:
+                      group_sizes: Sequence[int],
+                      out: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Mask (and class) logits of one prediction set.
+
+        Args:
+            out (Tensor, optional): ``(B, Q, T, H, W)`` to write the mask
+                logits into (only without gradients).
 
         Returns:
             dict: ``mask_logits`` ``(B, Q, T, H, W)`` and, for VIS/VPS query
@@ -222,18 +342,25 @@ class TarViSDecoder(BaseModule):
         """
         q = self.decoder_norm(queries)
         groups = split_groups(q, 1, group_names, group_sizes)
-        out = {}
+        outputs = {}
         if 'instance' in groups and 'semantic' in groups:
             inst = self.proj_layers['instance'](groups['instance'])
             sem = self.proj_layers['semantic'](groups['semantic'])
             bg = self.proj_layers['background'](groups['background'])
             sem_logits = torch.einsum('bic,bsc->bis', inst, sem)  # (B, I, C)
             bg_logits = torch.einsum('bic,bsc->bis', inst, bg)  # (B, I, Nb)
-            out['class_logits'] = torch.cat(
+            outputs['class_logits'] = torch.cat(
                 [bg_logits.max(2, keepdim=True)[0], sem_logits], 2)
         mask_queries = torch.cat(
             [self.mask_embeds[name](groups[name]) for name in group_names],
             1)  # (B, Q, C)
-        out['mask_logits'] = torch.einsum('bcthw,bqc->bqthw', mask_features,
-                                          mask_queries)
-        return out
+        # = einsum('bcthw,bqc->bqthw'), as one (B, Q, C) x (B, C, THW) bmm
+        shape = (*mask_queries.shape[:2], *mask_features.shape[2:])
+        if out is not None:
+            torch.bmm(mask_queries, mask_features.flatten(2),
+                      out=out.view(*shape[:2], -1))
+            outputs['mask_logits'] = out
+        else:
+            outputs['mask_logits'] = torch.bmm(
+                mask_queries, mask_features.flatten(2)).view(shape)
+        return outputs

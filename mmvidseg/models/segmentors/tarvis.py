@@ -219,9 +219,14 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
             raise ValueError(f'task {task!r} needs an object_encoder')
         return task
 
-    def decode(self, feats: List[Tensor], mask_features: Tensor,
-               dataset_name: str) -> Dict[str, Tensor]:
+    def decode(self,
+               feats: List[Tensor],
+               mask_features: Tensor,
+               dataset_name: str,
+               last_only: bool = False) -> Dict[str, Tensor]:
         """Run the decoder with the VIS / VPS query set.
+
+        ``last_only`` keeps only the last prediction set (inference).
 
         Returns:
             dict: The decoder outputs plus ``groups``: mask logits
@@ -231,7 +236,7 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
         inits, embeds, sizes = self.embedding_container.query_set(
             groups, mask_features.shape[0], dataset_name)
         out = self.decoder(feats, mask_features, inits, embeds, groups,
-                           sizes)
+                           sizes, last_only=last_only)
         masks = out['mask_logits'].split(sizes, 2)  # (L, B, Q_g, T, h, w)
         out['groups'] = dict(zip(groups, masks))
         return out
@@ -297,7 +302,7 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
             VPS: ``(C, T, H/4, W/4)``).
         """
         feats, mask_features = self.extract_feat(clip)
-        out = self.decode(feats, mask_features, dataset_name)
+        out = self.decode(feats, mask_features, dataset_name, last_only=True)
         groups = out['groups']
         semantic = groups['semantic'][-1, 0]  # (C, T, h, w)
         if (task or self.task) == 'vis':

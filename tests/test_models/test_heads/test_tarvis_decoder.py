@@ -1,4 +1,5 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
+import pytest
 import torch
 
 from mmvidseg.models.heads.tarvis_decoder import (TarViSDecoder,
@@ -108,3 +109,70 @@ def test_masked_cross_attention_ignores_masked_memory():
     out2 = attn(query=query, key=memory2, value=memory2, attn_mask=mask)
     torch.testing.assert_close(out2[0, 0], out[0, 0])
     assert not torch.allclose(out2[0, 1], out[0, 1])  # row 1 unmasked
+
+
+def test_hard_mask_shared_by_heads():
+    logits = torch.randn(2, 3, 2, 8, 8)
+    shared = hard_attention_mask(logits, (2, 4, 4))
+    per_head = hard_attention_mask(logits, (2, 4, 4), num_heads=4)
+    assert shared.shape == (2, 3, 32) and per_head.shape == (8, 3, 32)
+    assert torch.equal(per_head, shared.repeat_interleave(4, dim=0))
+
+
+def _outputs_and_grads(dec, ec, feats, mf):
+    feats = [f.clone().requires_grad_() for f in feats]
+    mf = mf.clone().requires_grad_()
+    out = run(dec, ec, feats, mf)
+    g = torch.Generator().manual_seed(3)
+    loss = sum((v * torch.randn(v.shape, generator=g, dtype=v.dtype)).sum()
+               for v in out.values())
+    dec.zero_grad()
+    loss.backward()
+    return ([out[k] for k in sorted(out)] + [f.grad for f in feats] +
+            [mf.grad] + [p.grad for p in dec.parameters()
+                         if p.grad is not None])
+
+
+def test_sdpa_attention_equals_official_attention_with_grads():
+    """``attention='sdpa'`` (one mask for all heads, SDPA) reproduces the
+    official ``nn.MultiheadAttention`` path, outputs and gradients."""
+    dec, ec = build()
+    dec, ec = dec.double().train(), ec.double()
+    feats, mf = inputs(2, 2)
+    feats, mf = [f.double() for f in feats], mf.double()
+    assert dec.attention == 'sdpa'
+    assert all(type(l.cross_attn).__name__ == 'SDPAMultiheadAttention'
+               for l in dec.layers)
+    sdpa = _outputs_and_grads(dec, ec, feats, mf)
+    dec.set_attention('official')
+    official = _outputs_and_grads(dec, ec, feats, mf)
+    assert len(sdpa) == len(official) > 10
+    for a, b in zip(sdpa, official):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)
+    # hard masks are really in use: some memory is masked for some query
+    out = run(dec.eval(), ec, feats, mf)
+    mask = hard_attention_mask(out['mask_logits'][0], (2, 2, 2))
+    assert mask.any()
+
+
+def test_no_grad_buffer_and_last_only():
+    dec, ec = build()
+    feats, mf = inputs(1, 2)
+    inits, embeds, sizes = ec.query_set(GROUPS, 1, 'A')
+    with torch.enable_grad():
+        ref = dec(feats, mf, inits, embeds, GROUPS, sizes)
+    with torch.no_grad():
+        full = dec(feats, mf, inits, embeds, GROUPS, sizes)
+        last = dec(feats, mf, inits, embeds, GROUPS, sizes, last_only=True)
+    for key in ('mask_logits', 'class_logits', 'queries'):
+        assert full[key].shape == ref[key].shape
+        assert last[key].shape == (1, *ref[key].shape[1:])
+        torch.testing.assert_close(full[key], ref[key].detach(), rtol=0,
+                                   atol=0)
+        torch.testing.assert_close(last[key], ref[key][-1:].detach(),
+                                   rtol=0, atol=0)
+
+
+def test_attention_choice_is_checked():
+    with pytest.raises(ValueError, match="'sdpa' or 'official'"):
+        TarViSDecoder(embed_dims=C, num_heads=4, attention='flash')

@@ -253,3 +253,23 @@ def test_mismatched_level_sizes_raise():
     feats[1] = feats[1][..., :8, :]  # 1/8 map 8 x 16 instead of 16 x 16
     with pytest.raises(ValueError, match='window grids'):
         neck(feats, num_frames=2)
+
+
+def test_recompute_ffn_same_outputs_and_grads():
+    plain, cp = tiny_neck().train(), tiny_neck(recompute_ffn=True).train()
+    ffns = [m for m in cp.modules() if type(m).__name__ == 'RecomputeFFN']
+    assert len(ffns) == 2 * 2  # one per deformable and per temporal layer
+    assert sorted(cp.state_dict()) == sorted(plain.state_dict())
+    grads = []
+    for neck in (plain, cp):
+        feats = [f.requires_grad_() for f in feats_for(4, 64, 64)]
+        multi_scale, mask_features = neck(feats, num_frames=2)
+        outs = [*multi_scale, mask_features]
+        torch.manual_seed(3)
+        sum((o * torch.randn_like(o)).sum() for o in outs).backward()
+        grads.append((outs, [f.grad for f in feats],
+                      [p.grad for p in neck.parameters()]))
+    (o1, f1, p1), (o2, f2, p2) = grads
+    for a, b in zip(o1 + f1 + p1, o2 + f2 + p2):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert any(g.abs().sum() > 0 for g in p2)
