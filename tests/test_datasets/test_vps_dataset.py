@@ -348,8 +348,10 @@ def test_official_train_pipelines_on_toy_frames(name, toy_root):
         h, w = img.shape[-2:]
         assert frame.gt_sem_seg.sem_seg.shape == (1, h, w)
         assert frame.gt_instances.masks.to_ndarray().shape[1:] == (h, w)
-        assert min(h, w) == int(cfg.train_pipeline[1]['transforms'][-1][
-            'scale'][1])  # short side after the resize
+        resize = [t for step in cfg.train_pipeline
+                  for t in step.get('transforms', [])
+                  if t['type'] == 'Resize']
+        assert min(h, w) == int(resize[0]['scale'][1])  # after the resize
         sem = frame.gt_sem_seg.sem_seg[0].numpy()
         for mask, label in zip(frame.gt_instances.masks.to_ndarray(),
                                frame.gt_instances.labels.tolist()):

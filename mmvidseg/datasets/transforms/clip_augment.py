@@ -19,10 +19,10 @@ Re-implements, with numpy / cv2, the two clip-level augmentations of
 
 Pure functions take explicit parameters so that tests can pin them; the
 transforms sample the parameters once per clip and record them per frame
-(``results['color_jitter']``, ``results['crop_window']``). Both transforms work on the
-per-frame lists that ``TransformBroadcaster`` leaves in ``results`` and go
-between the loading broadcaster and the resizing one (the official order is
-colour, flip, crop, resize).
+(``results['color_jitter']``, ``results['crop_window']``). Both transforms
+work on the per-frame lists that ``TransformBroadcaster`` leaves in
+``results`` and go between the loading broadcaster and the resizing one (the
+official order is colour, flip, crop, resize).
 """
 import random
 from typing import List, Optional, Tuple
