@@ -34,6 +34,8 @@ FAMILIES = {
                 'youtube_vis'),
     'tarvis': ('tarvis/tarvis_r18-b16-tiny_1xb4-1200i_toy-ytvis.py',
                'youtube_vis'),
+    'mttr': ('mttr/mttr_swin-t-tiny_1xb4-2000i_toy-ref-youtube-vos.py',
+             'ref_youtube_vos'),
 }
 
 

@@ -10,8 +10,13 @@ construction), class, and dominant motion direction. Each object gets
    ``'the red square'`` (skipped when equal to the full one).
 
 Both are checked against every other object of the video.
+
+:func:`unique_expressions` lists every description of this grammar that is
+unique in its video, by kind (class / motion / colour / full): the toy
+Ref-YouTube-VOS writer stores them as extra training expressions and as
+per-kind evaluation files.
 """
-from typing import Callable, List
+from typing import Callable, List, Tuple
 
 from .video import ToyObject, ToyVideo
 
@@ -60,3 +65,51 @@ def _refers(expression: str, obj: ToyObject) -> bool:
         return False
     colour = words[1] if words[2:3] and words[2] == obj.class_name else None
     return colour is None or colour == obj.colour
+
+
+#: expression kinds of :func:`unique_expressions`, each named by the word
+#: that has to pick the object
+EXPRESSION_KINDS = ('class', 'motion', 'colour', 'full')
+
+
+def kind_expression(kind: str, obj: ToyObject) -> str:
+    """The expression of ``kind`` (one of :data:`EXPRESSION_KINDS`) for
+    ``obj``: ``'the square'``, ``'the square moving left'``,
+    ``'the red square'`` or ``'the red square moving left'``."""
+    if kind == 'full':
+        return _full(obj)
+    if kind not in EXPRESSION_KINDS:
+        raise ValueError(f'unknown expression kind {kind!r}; choose from '
+                         f'{EXPRESSION_KINDS}')
+    return _SHORT_TEMPLATES[EXPRESSION_KINDS.index(kind)](obj)
+
+
+def unique_expressions(objects: List[ToyObject]
+                       ) -> List[Tuple[ToyObject, str, str, bool]]:
+    """Every expression of every kind that refers to exactly one object.
+
+    Unlike :func:`add_expressions` (full + shortest unique), a training
+    set built from these states each attribute on its own, so the colour
+    word is not always redundant with the motion words.
+
+    Args:
+        objects (list[ToyObject]): the objects of one video (duck-typed:
+            ``colour``, ``class_name``, ``direction``).
+
+    Returns:
+        list[tuple]: ``(obj, kind, text, decisive)`` in object order, then
+        kind order; ``decisive``: the kind's word has to choose — ``class``
+        in a video with several objects, ``colour`` / ``motion`` / ``full``
+        for an object whose class another object of the video shares.
+    """
+    out = []
+    for obj in objects:
+        shared_class = sum(o.class_name == obj.class_name
+                           for o in objects) > 1
+        for kind in EXPRESSION_KINDS:
+            text = kind_expression(kind, obj)
+            if [o for o in objects if _refers(text, o)] != [obj]:
+                continue
+            decisive = len(objects) > 1 if kind == 'class' else shared_class
+            out.append((obj, kind, text, decisive))
+    return out

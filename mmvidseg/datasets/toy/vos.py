@@ -23,6 +23,12 @@ Refer-YouTube-VOS (as read by ``mttr2021/MTTR`` and ReferFormer)::
     ref_youtube_vos/valid_gt/...   toy-only held-out ground truth of valid:
                                    Annotations/, meta.json,
                                    meta_expressions.json (with obj_id)
+    ref_youtube_vos/meta_expressions/train_all/meta_expressions.json
+                                   toy-only: every unique expression of
+                                   every kind (an alternative training set)
+    ref_youtube_vos/valid_gt/kinds/<kind>[_decisive].json
+                                   toy-only: the valid expressions of one
+                                   kind (per-kind evaluation)
 
 Expression ids count from ``'0'`` per video; ``obj_id`` is the
 ``local_id`` as a string. Frames are consecutive, not 1-in-5.
@@ -32,6 +38,7 @@ from typing import Dict, List
 
 from .encoding import (FrameCache, encode_palette_png, write_bytes,
                        write_json, write_lines)
+from .expressions import EXPRESSION_KINDS, unique_expressions
 from .metainfo import DAVIS_PALETTE
 from .video import ToyVideo
 from .ytvis import frame_name
@@ -90,6 +97,47 @@ def _meta_expressions(videos: List[ToyVideo], with_obj_id: bool) -> dict:
     return {'videos': out}
 
 
+def kind_keys() -> List[str]:
+    """Names of the per-kind files: ``'class'``, ..., ``'class_decisive'``,
+    ..."""
+    return list(EXPRESSION_KINDS) + [f'{k}_decisive' for k in EXPRESSION_KINDS]
+
+
+def unique_meta_expressions(videos: list, key: str = 'all') -> dict:
+    """``meta_expressions`` (with ``obj_id``) of the expressions of
+    :func:`~.expressions.unique_expressions`: all of them (``key='all'``),
+    one kind (``'colour'``) or one kind where it decides
+    (``'colour_decisive'``). Videos without such an expression are left
+    out.
+
+    Args:
+        videos (list): :class:`ToyVideo` s, or objects with ``name``,
+            ``num_frames`` and ``objects`` (``local_id``, ``colour``,
+            ``class_name``, ``direction``).
+        key (str): ``'all'`` or one of :func:`kind_keys`.
+    """
+    if key != 'all' and key not in kind_keys():
+        raise ValueError(f'unknown key {key!r}; choose "all" or one of '
+                         f'{kind_keys()}')
+    kind, decisive_only = key.split('_')[0], key.endswith('_decisive')
+    out = {}
+    for video in videos:
+        chosen = [(obj, text) for obj, k, text, decisive in
+                  unique_expressions(video.objects)
+                  if key == 'all' or (k == kind and
+                                      (decisive or not decisive_only))]
+        if not chosen:
+            continue
+        out[video.name] = {
+            'expressions': {
+                str(i): {'exp': text, 'obj_id': str(obj.local_id)}
+                for i, (obj, text) in enumerate(chosen)
+            },
+            'frames': [frame_name(t) for t in range(video.num_frames)],
+        }
+    return {'videos': out}
+
+
 def _meta(videos: List[ToyVideo]) -> dict:
     out = {}
     for video in videos:
@@ -128,13 +176,23 @@ def write_ref_youtube_vos(videos: List[ToyVideo], out_dir: str,
                                               'meta_expressions.json'),
         'valid_gt_meta': osp.join(out_dir, 'valid_gt', 'meta.json'),
         'valid_gt_annotations': osp.join(out_dir, 'valid_gt', 'Annotations'),
+        'train_all_meta_expressions': osp.join(meta_dir, 'train_all',
+                                               'meta_expressions.json'),
     }
+    for key in kind_keys():
+        paths[f'valid_gt_{key}_meta_expressions'] = osp.join(
+            out_dir, 'valid_gt', 'kinds', f'{key}.json')
     write_json(paths['train_meta_expressions'],
                _meta_expressions(by_split['train'], True))
     write_json(paths['valid_meta_expressions'],
                _meta_expressions(by_split['valid'], False))
     write_json(paths['valid_gt_meta_expressions'],
                _meta_expressions(by_split['valid'], True))
+    write_json(paths['train_all_meta_expressions'],
+               unique_meta_expressions(by_split['train']))
+    for key in kind_keys():
+        write_json(paths[f'valid_gt_{key}_meta_expressions'],
+                   unique_meta_expressions(by_split['valid'], key))
     write_json(paths['train_meta'], _meta(by_split['train']))
     write_json(paths['valid_gt_meta'], _meta(by_split['valid']))
     return paths

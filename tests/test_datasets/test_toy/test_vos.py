@@ -59,3 +59,34 @@ def test_ref_youtube_vos(tiny_root, videos):
                 np.testing.assert_array_equal(mask,
                                               video.masks(obj.local_id)[t])
                 assert (stem in frames) == bool(mask.any())
+
+
+def test_ref_youtube_vos_unique_expression_files(tiny_root, videos):
+    from mmvidseg.datasets.toy.expressions import _refers
+    from mmvidseg.datasets.toy.vos import kind_keys
+    root = osp.join(tiny_root, 'ref_youtube_vos')
+    train = _load(
+        osp.join(root, 'meta_expressions', 'train', 'meta_expressions.json'))
+    train_all = _load(osp.join(root, 'meta_expressions', 'train_all',
+                               'meta_expressions.json'))
+    assert sorted(train_all['videos']) == sorted(train['videos'])
+    for name, entry in train_all['videos'].items():
+        assert entry['frames'] == train['videos'][name]['frames']
+        pairs = {(e['exp'], e['obj_id'])
+                 for e in entry['expressions'].values()}
+        assert {(e['exp'], e['obj_id']) for e in
+                train['videos'][name]['expressions'].values()} <= pairs
+        for text, obj_id in pairs:
+            assert [str(o.local_id) for o in videos[name].objects
+                    if _refers(text, o)] == [obj_id]
+    gt = _load(osp.join(root, 'valid_gt', 'meta_expressions.json'))
+    for key in kind_keys():
+        kind = _load(osp.join(root, 'valid_gt', 'kinds', f'{key}.json'))
+        assert set(kind['videos']) <= set(gt['videos'])
+        for name, entry in kind['videos'].items():
+            for e in entry['expressions'].values():
+                n_words = {'class': 2, 'motion': 4, 'colour': 3, 'full': 5}
+                assert len(e['exp'].split()) == n_words[key.split('_')[0]]
+                if key == 'colour':
+                    obj = videos[name].objects[int(e['obj_id']) - 1]
+                    assert e['exp'] == f'the {obj.colour} {obj.class_name}'
