@@ -1,6 +1,6 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """TarViS VOS / PET object encoder: target queries from masks and points."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
