@@ -299,9 +299,12 @@ class VideoSession:
         self._next_id = 1 if getattr(self, '_panoptic', False) else 0
         if not hasattr(self, '_texts'):
             self._texts: Dict[int, str] = {}
+            self._vos_prompts: Dict[int, dict] = {}
+        self._vos_fresh = True  # the model's VOS state restarts
 
     def clear_prompts(self) -> None:
         self._texts = {}
+        self._vos_prompts = {}
 
     def add_prompt(self, frame_idx: int = 0, masks=None, points=None,
                    text=None, obj_ids=None) -> None:
@@ -313,11 +316,22 @@ class VideoSession:
         A sentence applies to every window run after the call (from the
         window holding ``frame_idx`` on); each window is predicted once per
         sentence, as the official model takes one expression per clip.
-        First-frame masks and points (VOS, point tracking) are the interface
-        for TarViS's VOS / PET mode, which has not landed; the clip-based VIS
-        models segment every object without prompts.
+        Masks / points (TarViS VOS / point-exemplar tracking,
+        ``prompt_types`` has ``'masks'`` / ``'points'``): ``masks`` ``(N, H,
+        W)`` (or one ``(H, W)``) at the frame's original size, or ``points``
+        ``(N, 2)`` (x, y) pixels, given at ``frame_idx`` (a frame the session
+        has not passed yet); each is one object tracked from that frame on
+        under its ``obj_ids`` entry (default: counting on from the largest id
+        so far, 1 first).
+        One session holds masks or points, not both (the official model
+        takes one kind per video). The clip-based VIS models segment every
+        object without prompts.
         """
         kinds = getattr(self.model, 'prompt_types', ())
+        if (masks is not None and 'masks' in kinds) or (
+                points is not None and 'points' in kinds):
+            self._add_object_prompt(frame_idx, masks, points, obj_ids)
+            return
         if text is not None and 'text' in kinds:
             texts = [text] if isinstance(text, str) else list(text)
             ids = list(obj_ids) if obj_ids is not None else list(
@@ -337,6 +351,75 @@ class VideoSession:
             f'{type(self.model).__name__} takes no {given or "such"} '
             f'prompts (it accepts: {list(kinds) or "none"}); VIS models '
             'segment every object of their classes without prompts.')
+
+    def _add_object_prompt(self, frame_idx: int, masks, points,
+                           obj_ids) -> None:
+        if masks is not None and points is not None:
+            raise ValueError('give masks or points, not both')
+        kind = 'masks' if masks is not None else 'points'
+        other = {p.get('kind') for p in self._vos_prompts.values()} - {kind}
+        if other:
+            raise ValueError(f'this session already holds {other.pop()} '
+                             f'prompts; TarViS takes one kind per video '
+                             '(clear_prompts() first)')
+        if frame_idx < self._reported:
+            raise ValueError(f'frame {frame_idx} was already reported; a '
+                             'prompt must come before its frame')
+        if kind == 'masks':
+            arr = np.asarray(masks)
+            arr = arr[None] if arr.ndim == 2 else arr
+            if arr.ndim != 3:
+                raise ValueError(f'masks must be (N, H, W) or (H, W), got '
+                                 f'shape {arr.shape}')
+            arr = (arr > 0).astype(np.uint8)
+        else:
+            arr = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+        known = {i for p in self._vos_prompts.values() for i in p['ids']}
+        first = max(known, default=0) + 1
+        ids = list(obj_ids) if obj_ids is not None else list(
+            range(first, first + len(arr)))
+        if len(ids) != len(arr):
+            raise ValueError(f'{len(arr)} {kind} but {len(ids)} obj_ids')
+        entry = self._vos_prompts.setdefault(
+            int(frame_idx), dict(kind=kind, ids=[], data=[]))
+        entry['ids'] += [int(i) for i in ids]
+        entry['data'] += list(arr)
+
+    def _predict_objects(self, start: int,
+                         frames: List[np.ndarray]) -> _Window:
+        """TarViS VOS / PET window: exemplars from the prompts, the
+        model's clip state carried to the next window."""
+        num = len(frames)
+        results = dict(
+            img=list(frames), img_id=list(range(num)),
+            img_path=[None] * num, frame_id=list(range(num)),
+            video_id=[0] * num, video_length=[num] * num,
+            ori_video_length=[num] * num)
+        data = self.model.data_preprocessor(
+            pseudo_collate([self._pipeline(results)]), False)
+        samples = data['data_samples']
+        kinds = {p['kind'] for p in self._vos_prompts.values()}
+        task = 'pet' if 'points' in kinds else 'vos'
+        for k, frame in enumerate(samples[0].video_data_samples):
+            prompt = self._vos_prompts.get(start + k)
+            gt = InstanceData(instances_ids=torch.tensor(
+                prompt['ids'] if prompt else [], dtype=torch.long))
+            if prompt and task == 'vos':
+                gt.masks = np.stack(prompt['data'])
+            elif prompt:
+                gt.points = torch.from_numpy(np.stack(prompt['data']))
+            frame.gt_instances = gt
+        with torch.no_grad():
+            preds = self.model.predict_vos_window(
+                data['inputs'], samples, list(range(start, start + num)),
+                task, reset=self._vos_fresh)
+        self._vos_fresh = False
+        frames_out = samples[0].video_data_samples
+        for frame, pred in zip(frames_out, preds):
+            frame.pred_track_instances = pred
+        win = _Window(start, frames_out)
+        win.prompted = True
+        return win
 
     # ------------------------------------------------------------------
     def step(self, frame: np.ndarray) -> List[FrameResult]:
@@ -393,6 +476,8 @@ class VideoSession:
             return list(self.model.test_step(pseudo_collate([packed]))[0])
 
     def _predict(self, start: int, frames: List[np.ndarray]) -> _Window:
+        if self._vos_prompts:
+            return self._predict_objects(start, frames)
         if 'text' in getattr(self.model, 'prompt_types', ()):
             if not self._texts:
                 raise ValueError(

@@ -1,6 +1,6 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """TarViS VOS / PET object encoder: target queries from masks and points."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -116,6 +116,9 @@ class TarViSObjectEncoder(nn.Module):
         max_points_train (int): Defaults to 2048.
         max_points_infer (int): Defaults to 16384.
         seed (int): Seed of the point-task generator. Defaults to 22021994.
+        backprop_through_fmap (bool): Let the mask / background queries'
+            pooled features carry gradients into the feature map. Defaults
+            to False, as the released models (point queries always do).
     """
 
     def __init__(self,
@@ -128,7 +131,8 @@ class TarViSObjectEncoder(nn.Module):
                  point_vos_likelihood: float = 0.3,
                  max_points_train: int = 2048,
                  max_points_infer: int = 2**14,
-                 seed: int = 22021994) -> None:
+                 seed: int = 22021994,
+                 backprop_through_fmap: bool = False) -> None:
         super().__init__()
         self.cross_attn_layers = nn.ModuleList([
             _AttentionLayer(embed_dims, num_heads) for _ in range(num_layers)
@@ -154,6 +158,7 @@ class TarViSObjectEncoder(nn.Module):
         self.max_points_train = max_points_train
         self.max_points_infer = max_points_infer
         self.embed_dims = embed_dims
+        self.backprop_through_fmap = backprop_through_fmap
         self.rng = torch.Generator()
         self.rng.manual_seed(seed)
         for p in (self.mask_object_query_embed, self.point_object_query_embed,
@@ -200,10 +205,13 @@ class TarViSObjectEncoder(nn.Module):
             if ref_masks[b].shape[0] > 0:
                 masks.append(divide_object_masks(
                     ref_masks[b], k, None if names is None else names[b]))
-            f, p = sample_mask_features(fmap[b], pos[b], torch.cat(masks),
-                                        self.max_points,
-                                        self.num_bg_queries)
-            inits.append(torch.stack([x.mean(0) for x in f]))
+            # official: no gradient into the feature map from mask queries
+            with torch.set_grad_enabled(self.backprop_through_fmap):
+                f, p = sample_mask_features(fmap[b], pos[b],
+                                            torch.cat(masks),
+                                            self.max_points,
+                                            self.num_bg_queries)
+                inits.append(torch.stack([x.mean(0) for x in f]))
             feats.append(f)
             poss.append(p)
         num_obj = ref_masks[0].shape[0] * k

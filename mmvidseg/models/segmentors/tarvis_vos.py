@@ -7,12 +7,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmdet.structures import TrackDataSample, TrackSampleList
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmvidseg.models.heads.tarvis_embedding_container import QUERY_GROUPS_VOS
 from mmvidseg.models.losses.tarvis_vos_loss import condense_object_logits
 from mmvidseg.structures.mask_tensors import padded_mask_tensor
-from ..trackers.tarvis_vis_linker import clip_frame_ids
+from ..trackers.tarvis_vis_linker import clip_frame_ids, resize_clip_logits
 
 VOS_TASKS = ('vos', 'pet')
 
@@ -65,6 +66,12 @@ class TarViSVOSMixin:
     ``prepare_vos_inputs`` / ``compute_vos_outputs`` and
     ``tarvis_inference_model`` ``initialize_vos_queries`` + the
     ``inference/main.py`` clip loop)."""
+
+    @property
+    def prompt_types(self) -> tuple:
+        """Prompts :class:`mmvidseg.apis.VideoSession` may pass (VOS masks /
+        PET points need the object encoder)."""
+        return ('masks', 'points') if hasattr(self, 'object_encoder') else ()
 
     # ------------------------------------------------------------- decode
     def decode_vos(self, feats: List[Tensor], mask_features: Tensor,
@@ -306,3 +313,65 @@ class TarViSVOSMixin:
             frame.pred_track_instances = pred
         self.reset_vos_state()
         return [TrackDataSample(video_data_samples=frames)]
+
+    def predict_vos_window(self, inputs: Tensor,
+                           data_samples: TrackSampleList,
+                           frame_ids: List[int], task: str,
+                           reset: bool = False) -> List[InstanceData]:
+        """One streaming window = one clip, the state kept across calls.
+
+        Used by :class:`mmvidseg.apis.VideoSession`: exemplars are the
+        frames' ``gt_instances`` of this window; the object queries of the
+        next window come from this window's masks in the overlap (as
+        :meth:`predict_vos`). Unlike the offline accumulator, every frame of
+        the window gets this clip's labels (argmax over objects where the
+        max logit > 0); the session decides which window reports a frame.
+
+        Args:
+            inputs (Tensor): ``(1, T, C, Hp, Wp)`` from the preprocessor.
+            data_samples (list[TrackDataSample]): The window's T frames.
+            frame_ids (list[int]): Stream indices of the T frames.
+            task (str): ``'vos'`` or ``'pet'``.
+            reset (bool): Start a new stream.
+
+        Returns:
+            list[InstanceData]: Per frame ``masks`` ``(N, H, W)`` bool at
+            ``ori_shape``, ``instances_id``, ``scores`` (1), ``labels`` (0).
+        """
+        if reset or not hasattr(self, '_vos_prev'):
+            self.reset_vos_state()
+        inputs = self.fill_padding(inputs, data_samples)
+        frames = data_samples[0].video_data_samples
+        meta = frames[0].metainfo
+        h, w = meta['img_shape'][:2]
+        oh, ow = meta['ori_shape'][:2]
+        pad = (inputs.shape[-1] - w, inputs.shape[-2] - h)
+        exemplars = self.vos_exemplars(data_samples[0], task,
+                                       tuple(inputs.shape[-2:]))
+        for e in exemplars:
+            e['frame'] = frame_ids[e['frame']]
+        out = None
+        if self._vos_prev['ids'] or exemplars:
+            out = self.predict_clip_vos(inputs, list(frame_ids), exemplars,
+                                        pad)
+        empty = InstanceData(
+            masks=torch.zeros((0, oh, ow), dtype=torch.bool),
+            instances_id=torch.zeros(0, dtype=torch.long),
+            scores=torch.zeros(0), labels=torch.zeros(0, dtype=torch.long))
+        if out is None:  # nothing to track (yet / any more)
+            self.reset_vos_state()
+            return [empty.clone() for _ in frames]
+        logits = resize_clip_logits(out['object_logits'].float(), pad,
+                                    (oh, ow))  # (N, T, H, W)
+        best, idx = logits.max(0)
+        label = torch.where(best > 0, idx + 1, torch.zeros_like(idx))
+        ids = torch.tensor(out['instance_ids'], dtype=torch.long)
+        results = []
+        for t in range(len(frames)):
+            masks = torch.stack([label[t] == k + 1 for k in range(len(ids))])
+            keep = masks.flatten(1).any(1)
+            results.append(InstanceData(
+                masks=masks[keep], instances_id=ids[keep],
+                scores=torch.ones(int(keep.sum())),
+                labels=torch.zeros(int(keep.sum()), dtype=torch.long)))
+        return results

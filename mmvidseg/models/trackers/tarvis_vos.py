@@ -69,7 +69,8 @@ class TarViSVOSAccumulator:
         frame_ids = [int(t) for t in frame_ids]
         overlap = sorted(set(frame_ids) & set(self.prev_frames))
         n = len(overlap)
-        if overlap != frame_ids[:n] or (n and overlap != self.prev_frames[-n:]):
+        if overlap != frame_ids[:n] or (
+                n and overlap != self.prev_frames[-n:]):
             raise RuntimeError(f'clip frames {frame_ids} do not continue the '
                                f'previous clip {self.prev_frames}')
         if self.prev_logits.numel() > 0:

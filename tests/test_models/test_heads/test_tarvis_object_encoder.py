@@ -147,3 +147,14 @@ def test_infer_masks_points_one_frame_and_errors():
     with pytest.raises(ValueError, match='same number of objects'):
         enc.train()(mode='train', fmaps=_fmaps(2, 1),
                     ref_masks=[masks, masks[:0]])
+
+
+def test_no_gradient_into_fmap_from_mask_queries():
+    enc = _encoder(point_vos_likelihood=0.0)
+    enc.train()
+    fm = [f.requires_grad_() for f in _fmaps(1, 1)]
+    masks = [_box(1, 1, 32, 64, [(0, 10, 0, 20)])]
+    out = enc(mode='train', fmaps=fm, ref_masks=masks)
+    out['object_queries'].sum().backward()
+    assert fm[-1].grad is None  # official backprop_through_fmap=False
+    assert enc.ffn_layers[0].mlp[0].weight.grad is not None
