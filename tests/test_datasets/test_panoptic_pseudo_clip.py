@@ -212,6 +212,7 @@ def test_vos_task_picks_a_reference_frame_and_caps_objects(tmp_path):
     out = tagged[tagged.index_for(0, 'vos')]
     frames = out['data_samples'].video_data_samples
     ref = frames[0].metainfo['ref_frame_index']
+    assert ref == 0  # the drawn reference frame is moved first
     assert all(f.metainfo['ref_frame_index'] == ref for f in frames)
     assert frames[0].metainfo['task'] == 'vos'
     ids = [set(f.gt_instances.instances_ids.tolist()) for f in frames]
@@ -241,3 +242,47 @@ def test_clip_without_object_returns_none():
     assert t(results) is None
     with pytest.raises(TypeError, match='LoadVideoPanopticAnnotations'):
         t(dict(img=[np.zeros((H, W, 3), np.uint8)]))
+
+
+def test_pretrain_config_pipeline_feeds_the_tarvis_losses(tmp_path):
+    """The pre-training mix's pipeline (crop shrunk) on the tiny files gives
+    samples that a TarViS-tiny trains on for all three tasks."""
+    import copy
+    import math
+
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+
+    from mmvidseg.registry import MODELS
+    from mmvidseg.testing import config_path
+    pre = Config.fromfile(
+        config_path('tarvis/tarvis_r50_32xb1-500k_pretrain.py'))
+    assert pre.train_dataloader.batch_sampler.task_weights == dict(
+        vis=0.3, vps=0.3, vos=0.4)
+    coco = copy.deepcopy(pre.train_datasets['COCO'])
+    coco.pop('data_root')
+    coco.update(write_panoptic(str(tmp_path)))
+    aug = coco['pipeline'][2]
+    assert aug['type'] == 'PanopticPseudoClipAffine'
+    aug.update(min_sides=(40, 48), crop_size=(32, 32))
+    tagged = TaskTaggedDataset(coco, task=('vis', 'vps', 'vos'))
+    toy = Config.fromfile(
+        config_path('tarvis/tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py'))
+    model_cfg = toy.model.to_dict()
+    model_cfg['embedding_container']['num_classes'] = dict(COCO=3)
+    model_cfg['dataset_name'] = 'COCO'
+    torch.manual_seed(0)
+    np.random.seed(0)
+    model = MODELS.build(model_cfg)
+    model.train()
+    for task in ('vis', 'vps', 'vos'):
+        idx = tagged.index_for(0, task)
+        data = pseudo_collate([tagged[idx], tagged[idx]])
+        data = model.data_preprocessor(data, True)
+        losses = model(**data, mode='loss')
+        total = sum(v.sum() for k, v in losses.items() if 'loss' in k)
+        assert math.isfinite(total.item()) and total.item() > 0, task
+        expected = ('loss_vos_ce', 'loss_vos_dice') if task == 'vos' else \
+            ('loss_cls', 'loss_mask_ce', 'loss_sem_ce')
+        assert set(expected) <= set(losses), (task, sorted(losses))
+        total.backward()

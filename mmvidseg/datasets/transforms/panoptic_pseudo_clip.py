@@ -65,8 +65,11 @@ class PanopticPseudoClipAffine(BaseTransform):
     Task-aware (``results['task']``, set by ``TaskTaggedDataset``): for
     ``'vos'`` a reference frame holding an object is drawn, only objects
     present in it are kept (at most ``max_vos_objects``, a random subset:
-    the reference's 32 // 4) and ``results['ref_frame_index']`` is set
-    (pack it with ``meta_keys=('ref_frame_index', )``).
+    the reference's 32 // 4), the reference frame is swapped to position 0
+    (``TarViS`` needs one reference index per batch; the frames are
+    independent draws, so their order carries no motion) and
+    ``results['ref_frame_index']`` is set to 0 (pack it with
+    ``meta_keys=('ref_frame_index', )``).
 
     Works on a clip dict of per-frame lists after ``TransformBroadcaster(
     LoadImageFromFile, LoadVideoPanopticAnnotations)``; frame 0 is the
@@ -200,6 +203,9 @@ class PanopticPseudoClipAffine(BaseTransform):
         keep = self._kept(results, present)
         if keep is None:
             return None
+        ref = results.pop('_vos_ref', 0)
+        if ref:  # the reference frame first: a VOS batch shares index 0
+            frames[0], frames[ref] = frames[ref], frames[0]
         if num_out != num_in:
             _resize_frame_lists(results, num_in, num_out)
         self._write(results, frames, keep, ids)
@@ -221,7 +227,8 @@ class PanopticPseudoClipAffine(BaseTransform):
         if len(cand) > self.max_vos_objects:
             cand = np.sort(np.random.choice(cand, self.max_vos_objects,
                                             replace=False))
-        results['ref_frame_index'] = [ref] * present.shape[0]
+        results['_vos_ref'] = ref
+        results['ref_frame_index'] = [0] * present.shape[0]
         return cand.tolist()
 
     def _write(self, results: dict, frames: List[tuple], keep: List[int],
