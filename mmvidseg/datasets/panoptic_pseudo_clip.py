@@ -120,10 +120,10 @@ class PanopticPseudoClipDataset(BaseVideoDataset):
         self.ignore_category_ids = {int(c) for c in ignore_category_ids}
         self.layout = layout
         self.check_files = check_files
-        metainfo = dict(kwargs.pop('metainfo', None) or {})
-        if dataset_name is not None:
-            metainfo['dataset_name'] = dataset_name
-        super().__init__(*args, metainfo=metainfo, **kwargs)
+        super().__init__(*args, **kwargs)
+        if dataset_name is not None:  # set here: mmengine would warn that a
+            # str metainfo value is not a meta file
+            self._metainfo['dataset_name'] = dataset_name
 
     # ------------------------------------------------------------------ load
     def _category_table(self, raw: dict) -> List[dict]:
