@@ -286,3 +286,46 @@ def test_pretrain_config_pipeline_feeds_the_tarvis_losses(tmp_path):
             ('loss_cls', 'loss_mask_ce', 'loss_sem_ce')
         assert set(expected) <= set(losses), (task, sorted(losses))
         total.backward()
+
+
+def test_pretrain_mix_draws_one_dataset_and_task_per_chunk(tmp_path):
+    """The pre-training loader structure (TaskTaggedDataset over the
+    weighted mix of the four panoptic datasets) with the batch sampler."""
+    import copy
+
+    from mmengine.config import Config
+    from mmengine.dataset import InfiniteSampler
+
+    from mmvidseg.datasets import TaskAwareBatchSampler
+    from mmvidseg.registry import DATASETS
+    from mmvidseg.testing import config_path
+    pre = Config.fromfile(
+        config_path('tarvis/tarvis_r50_32xb1-500k_pretrain.py'))
+    loader = pre.train_dataloader.to_dict()
+    files = write_panoptic(str(tmp_path))
+    mix = loader['dataset']['dataset']
+    assert [d['dataset_name'] for d in mix['datasets']] == \
+        ['COCO', 'ADE20K', 'CITYSCAPES', 'MAPILLARY']
+    assert mix['weights'] == [0.55, 0.2, 0.05, 0.2]
+    assert mix['total_samples'] == 500000 * 32
+    for d in mix['datasets']:
+        for key in ('data_root', 'categories', 'layout',
+                    'ignore_category_ids'):
+            d.pop(key, None)
+        d.update(copy.deepcopy(files))
+    mix['total_samples'] = 400
+    dataset = DATASETS.build(loader['dataset'])
+    sampler_cfg = dict(loader['batch_sampler'], global_batch=2)
+    sampler_cfg.pop('type')
+    bs = TaskAwareBatchSampler(InfiniteSampler(dataset, seed=0),
+                               **sampler_cfg)
+    it = iter(bs)
+    table, codes = dataset.sample_groups()
+    seen = set()
+    for _ in range(12):  # chunks of 8 steps x 2 clips
+        groups = {table[codes[i]] for _ in range(8 * 2) for i in next(it)}
+        assert len(groups) == 1
+        seen |= groups
+    tasks = {g.task for g in seen}
+    assert tasks <= {'vis', 'vps', 'vos'} and len(tasks) > 1
+    assert len({g.dataset_name for g in seen}) > 1
