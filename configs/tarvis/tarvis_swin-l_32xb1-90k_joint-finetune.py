@@ -9,7 +9,8 @@
 # Starts from the stage-1 (pseudo-video) weights: load_from below (see
 # configs/tarvis/README.md for what the converter supports).
 _base_ = [
-    '../_base_/models/tarvis_swin-l.py',
+    '../_base_/models/tarvis_r50.py',
+    '../_base_/models/tarvis_swin_parts.py',
     '../_base_/datasets/tarvis_finetune_mix.py',
     '../_base_/schedules/tarvis_adamw-90k.py', '../_base_/default_runtime.py'
 ]
@@ -23,20 +24,10 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=10000,
         save_last=True))
 load_from = 'checkpoints/tarvis_swin-large_pretrain_mmvidseg.pth'
-depths = [2, 2, 18, 2]  # as the backbone of the model base
-# official: no weight decay for norms, also inside the backbone (lr x 0.1);
-# mmengine applies only the longest matching custom key, so list them
-backbone_norm = dict(lr_mult=0.1, decay_mult=0.0)
-custom_keys = {
-    'backbone.patch_embed.norm': backbone_norm,
-    'backbone.norm': backbone_norm,
-}
-custom_keys.update({
-    f'backbone.stages.{i}.blocks.{j}.norm': backbone_norm
-    for i, num_blocks in enumerate(depths) for j in range(num_blocks)
-})
-custom_keys.update({
-    f'backbone.stages.{i}.downsample.norm': backbone_norm
-    for i in range(len(depths) - 1)
-})
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=custom_keys))
+model = dict(
+    backbone={{_base_.tarvis_swin_l_backbone}},
+    neck=dict(in_channels={{_base_.tarvis_swin_l_in_channels}}),
+    # finetune_swin-large.yaml: semantic CE weight 1.0 + logit regulariser
+    semantic_loss=dict(loss_weight=1.0, logit_regularization=True))
+optim_wrapper = dict(
+    paramwise_cfg=dict(custom_keys={{_base_.tarvis_swin_l_norm_keys}}))

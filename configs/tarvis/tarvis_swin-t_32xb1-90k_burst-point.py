@@ -4,9 +4,13 @@
 # interleaved frames (tarvis.md section 5). Mask exemplars instead: task='vos'.
 # Convert the official checkpoint first (configs/tarvis/README.md).
 _base_ = [
-    '../_base_/models/tarvis_swin-t.py', '../_base_/datasets/burst_tarvis.py',
+    '../_base_/models/tarvis_r50.py',
+    '../_base_/models/tarvis_swin_parts.py', '../_base_/datasets/burst_tarvis.py',
     '../_base_/default_runtime.py'
 ]
 
-model = dict(task='pet', test_cfg=dict(clip_length=8, overlap=4))
+model = dict(
+    backbone={{_base_.tarvis_swin_t_backbone}},
+    neck=dict(in_channels={{_base_.tarvis_swin_t_in_channels}}),
+    task='pet', test_cfg=dict(clip_length=8, overlap=4))
 load_from = 'checkpoints/tarvis_swin-tiny_finetune_mmvidseg.pth'

@@ -11,6 +11,7 @@ from .davis import DAVISDataset  # noqa: F401,E402
 from .kitti_mots import KITTIMOTSDataset  # noqa: F401,E402
 from .stemseg_json import StemSegJSONDataset  # noqa: F401,E402
 from .pseudo_clip import ImagePseudoClipDataset  # noqa: F401,E402
+from .panoptic_pseudo_clip import PanopticPseudoClipDataset  # noqa: F401,E402
 from .weighted_concat import WeightedConcatDataset  # noqa: F401,E402
 from .vps import (CityscapesVPSDataset, KITTISTEPDataset,  # noqa: F401,E402
                   VIPSegDataset)

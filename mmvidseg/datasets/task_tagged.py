@@ -29,7 +29,8 @@ class TaskTaggedDataset(BaseDataset):
 
     Every item goes through its own (leaf) dataset's pipeline with
     ``results['task']`` and ``results['dataset_name']`` set (a pipeline may
-    branch on them), and every frame of the packed ``TrackDataSample`` gets
+    branch on them; every frame info carries ``task`` too, so after a frame
+    sampler ``results['task']`` is a per-frame list), and every frame of the packed ``TrackDataSample`` gets
     the metainfo ``task``, ``dataset_name`` and, for VOS,
     ``ref_frame_index`` (0 unless the pipeline set it): what ``TarViS``
     reads to pick the task and the semantic-query block.
@@ -131,6 +132,10 @@ class TaskTaggedDataset(BaseDataset):
         info = leaf.get_data_info(leaf_idx)
         info['task'] = self.tasks[task_idx]
         info['dataset_name'] = self._table[self._codes[idx]].dataset_name
+        for frame in info.get('images') or []:
+            # frame samplers keep only per-frame keys: a pipeline step after
+            # them reads the task from results['task'][0]
+            frame['task'] = info['task']
         return info
 
     def __getitem__(self, idx: int) -> dict:

@@ -58,4 +58,17 @@ tarvis_swin_t_norm_keys = _norm_keys([2, 2, 6, 2])
 tarvis_swin_l_backbone = _swin(192, [2, 2, 18, 2], [6, 12, 24, 48], 12, 384)
 tarvis_swin_l_in_channels = [192, 384, 768, 1536]
 tarvis_swin_l_norm_keys = _norm_keys([2, 2, 18, 2])
-del _swin, _norm_keys
+# pre-training starts from the official ImageNet Swin weights (the
+# reference's pretrained_backbones/swin_{tiny_patch4_window7_224,
+# large_patch4_window12_384_22k}.pth), converted to mmdet names on load
+_swin_url = 'https://github.com/SwinTransformer/storage/releases/download/' \
+    'v1.0.0/'
+tarvis_swin_t_backbone_imagenet = dict(
+    tarvis_swin_t_backbone, convert_weights=True,
+    init_cfg=dict(type='Pretrained',
+                  checkpoint=_swin_url + 'swin_tiny_patch4_window7_224.pth'))
+tarvis_swin_l_backbone_imagenet = dict(
+    tarvis_swin_l_backbone, convert_weights=True,
+    init_cfg=dict(type='Pretrained', checkpoint=_swin_url +
+                  'swin_large_patch4_window12_384_22k.pth'))
+del _swin, _norm_keys, _swin_url

@@ -8,6 +8,7 @@ from .interpolate_resize import (InterpolateResize, interpolate_bilinear,
 from .panoptic_clip_sampling import ReferenceFrameClipSample
 from .panoptic_loading import (LoadVideoPanopticAnnotations,
                                PackVideoPanopticInputs)
+from .panoptic_pseudo_clip import PanopticPseudoClipAffine
 from .pseudo_clip_augment import FrameWarp, PseudoClipAugment
 from .referring import (FlipReferringText, LoadVideoFrames, decode_frames,
                         swap_left_right)
@@ -19,6 +20,6 @@ __all__ = [
     'LoadVideoPanopticAnnotations', 'PackVideoPanopticInputs',
     'FlipReferringText', 'LoadVideoFrames', 'decode_frames', 'swap_left_right',
     'ClipColorJitter', 'MaskContainingClipCrop', 'mask_containing_crop',
-    'tarvis_color_jitter'
+    'tarvis_color_jitter', 'PanopticPseudoClipAffine'
 ]
 from .exemplar_points import PackExemplarPoints  # noqa: F401,E402
