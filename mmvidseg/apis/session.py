@@ -149,6 +149,19 @@ def iter_frames(source: Source,
         count += 1
 
 
+def _frame_results(frames: List[np.ndarray], **extra) -> dict:
+    """The test pipeline's input for a window of decoded frames (one video
+    of ``len(frames)`` frames); ``extra`` values are repeated per frame."""
+    num = len(frames)
+    results = dict(
+        img=list(frames), img_id=list(range(num)),
+        img_path=[None] * num, frame_id=list(range(num)),
+        video_id=[0] * num, video_length=[num] * num,
+        ori_video_length=[num] * num)
+    results.update({k: [v] * num for k, v in extra.items()})
+    return results
+
+
 class _Window:
     """One window's predictions: per local track, per frame, its mask;
     for panoptic models also the per-frame semantic (label) maps."""
@@ -389,14 +402,8 @@ class VideoSession:
                          frames: List[np.ndarray]) -> _Window:
         """TarViS VOS / PET window: exemplars from the prompts, the
         model's clip state carried to the next window."""
-        num = len(frames)
-        results = dict(
-            img=list(frames), img_id=list(range(num)),
-            img_path=[None] * num, frame_id=list(range(num)),
-            video_id=[0] * num, video_length=[num] * num,
-            ori_video_length=[num] * num)
         data = self.model.data_preprocessor(
-            pseudo_collate([self._pipeline(results)]), False)
+            pseudo_collate([self._pipeline(_frame_results(frames))]), False)
         samples = data['data_samples']
         kinds = {p['kind'] for p in self._vos_prompts.values()}
         task = 'pet' if 'points' in kinds else 'vos'
@@ -411,8 +418,9 @@ class VideoSession:
             frame.gt_instances = gt
         with torch.no_grad():
             preds = self.model.predict_vos_window(
-                data['inputs'], samples, list(range(start, start + num)),
-                task, reset=self._vos_fresh)
+                data['inputs'], samples,
+                list(range(start, start + len(frames))), task,
+                reset=self._vos_fresh)
         self._vos_fresh = False
         frames_out = samples[0].video_data_samples
         for frame, pred in zip(frames_out, preds):
@@ -464,14 +472,7 @@ class VideoSession:
 
     # ------------------------------------------------------------------
     def _call(self, frames: List[np.ndarray], **extra) -> list:
-        num = len(frames)
-        results = dict(
-            img=list(frames), img_id=list(range(num)),
-            img_path=[None] * num, frame_id=list(range(num)),
-            video_id=[0] * num, video_length=[num] * num,
-            ori_video_length=[num] * num)
-        results.update({k: [v] * num for k, v in extra.items()})
-        packed = self._pipeline(results)
+        packed = self._pipeline(_frame_results(frames, **extra))
         with torch.no_grad():
             return list(self.model.test_step(pseudo_collate([packed]))[0])
 

@@ -31,6 +31,7 @@ from mmvidseg.registry import DATASETS
 from ._instance_utils import DatasetFormatError
 from ._paths import contained_join
 from .base_video_dataset import BaseVideoDataset
+from .pseudo_clip import expand_to_clip
 from .vps import IGNORE_LABEL, _VIDEO_ID_SHIFT
 
 # cityscapesscripts labels.py ids 0..33 (the reference's
@@ -251,14 +252,7 @@ class PanopticPseudoClipDataset(BaseVideoDataset):
     # ------------------------------------------------------------ interface
     def get_data_info(self, idx: int) -> dict:
         """The stored image expanded to ``num_frames`` frame infos."""
-        info = super().get_data_info(idx)
-        frame = info.pop('frame')
-        info['images'] = [
-            dict(frame, frame_id=t, video_id=info['video_id'],
-                 video_name=info['video_name'])
-            for t in range(self.num_frames)
-        ]
-        return info
+        return expand_to_clip(super().get_data_info(idx), self.num_frames)
 
     def filter_data(self) -> List[dict]:
         """Images without things are dropped while loading."""

@@ -111,6 +111,17 @@ def read_stemseg_images(raw: dict, path: str) -> tuple:
     return names, records
 
 
+def expand_to_clip(info: dict, num_frames: int) -> dict:
+    """Replace a pseudo-clip item's ``frame`` by ``images``: the one
+    image's frame info repeated ``num_frames`` times (frame ids 0..T-1)."""
+    frame = info.pop('frame')
+    info['images'] = [
+        dict(frame, frame_id=t, video_id=info['video_id'],
+             video_name=info['video_name']) for t in range(num_frames)
+    ]
+    return info
+
+
 @DATASETS.register_module()
 class ImagePseudoClipDataset(BaseVideoDataset):
     """An image instance dataset whose items are clips of one image.
@@ -311,14 +322,7 @@ class ImagePseudoClipDataset(BaseVideoDataset):
     # ------------------------------------------------------------ interface
     def get_data_info(self, idx: int) -> dict:
         """The stored image expanded to ``num_frames`` frame infos."""
-        info = super().get_data_info(idx)
-        frame = info.pop('frame')
-        info['images'] = [
-            dict(frame, frame_id=t, video_id=info['video_id'],
-                 video_name=info['video_name'])
-            for t in range(self.num_frames)
-        ]
-        return info
+        return expand_to_clip(super().get_data_info(idx), self.num_frames)
 
     def filter_data(self) -> List[dict]:
         """Images without instances are dropped while loading."""
