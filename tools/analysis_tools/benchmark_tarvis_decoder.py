@@ -36,7 +36,7 @@ Example::
 
     python tools/analysis_tools/benchmark_tarvis_decoder.py --toy
     python tools/analysis_tools/benchmark_tarvis_decoder.py \
-        --official-root /tmp/scratch/official_tarvis --repeat 1
+        --official-root PATH/TO/OFFICIAL_TARVIS --repeat 1
 
 Results (shared 2-core CPU, float32, one thread) are in
 ``configs/tarvis/README.md``.
