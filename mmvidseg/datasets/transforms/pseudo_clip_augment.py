@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.structures.mask import BitmapMasks
+from mmvidseg.datasets.transforms.clip_augment import \
+    add_to_hue_and_saturation
 from mmvidseg.registry import TRANSFORMS
 from mmvidseg.structures.masks import mask_boxes
 
@@ -96,20 +98,19 @@ def adjust_colour(img: np.ndarray, brightness: Optional[int],
     """imgaug ``Add`` then ``AddToHueAndSaturation`` on a uint8 image.
 
     As the reference, the BGR array is handed to the HSV conversion as if it
-    were RGB (imgaug's default ``from_colorspace``). imgaug's hue scale
-    (0-255) is mapped to OpenCV's (0-180) and wraps; saturation clips.
+    were RGB (imgaug's default ``from_colorspace``). One value is added to
+    hue and saturation (imgaug's ``value``): the hue shift is imgaug's
+    projection of the 0-255 scale onto OpenCV's 0-180 hue, truncated toward
+    zero (:func:`~.clip_augment.imgaug_hue_shift`; ``value=5`` shifts the hue
+    by 3, not ``round(3.53) = 4``), and wraps; saturation clips.
     """
     out = img
     if brightness is not None:
         out = np.clip(out.astype(np.int16) + int(brightness), 0,
                       255).astype(np.uint8)
     if hue_saturation is not None:
-        hsv = cv2.cvtColor(np.ascontiguousarray(out), cv2.COLOR_RGB2HSV)
-        shift = int(np.round(hue_saturation * 180.0 / 255.0))
-        hue = np.mod(hsv[..., 0].astype(np.int16) + shift, 180)
-        sat = np.clip(hsv[..., 1].astype(np.int16) + hue_saturation, 0, 255)
-        hsv = np.stack([hue, sat, hsv[..., 2]], -1).astype(np.uint8)
-        out = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+        out = add_to_hue_and_saturation(
+            np.ascontiguousarray(out), hue_saturation, hue_saturation)
     return out
 
 

@@ -1,4 +1,5 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
+import cv2
 import numpy as np
 import pytest
 from mmdet.structures.bbox import HorizontalBoxes
@@ -231,3 +232,19 @@ def test_bad_input_errors():
         aug(clip)
     with pytest.raises(ValueError, match='num_frames'):
         PseudoClipAugment(num_frames=0)
+
+
+def test_hue_shift_truncates_like_imgaug():
+    # imgaug 0.4.0 (the reference's pin) maps value 5 on its 0-255 hue scale
+    # to int(5 / 255 * 180) = 3 OpenCV hue steps (not round(3.53) = 4), and
+    # -5 to -3 (toward zero); saturation moves by the full value.
+    red = np.zeros((1, 1, 3), np.uint8)
+    red[..., 0] = 200  # read as RGB: hue 0, saturation 255, value 200
+    red[..., 1] = 40
+    hsv_in = cv2.cvtColor(red, cv2.COLOR_RGB2HSV)[0, 0].astype(int)
+    for value, shift in ((5, 3), (-5, -3), (15, 10), (-15, -10)):
+        out = adjust_colour(red, None, value)
+        hsv = cv2.cvtColor(out, cv2.COLOR_RGB2HSV)[0, 0].astype(int)
+        # this pixel survives the HSV -> RGB -> HSV round trip exactly
+        assert hsv[0] == (hsv_in[0] + shift) % 180
+        assert hsv[1] == min(255, hsv_in[1] + value)
