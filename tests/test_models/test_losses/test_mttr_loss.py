@@ -48,6 +48,32 @@ def test_matching_follows_masks():
     assert rows.tolist() == [1, 3] and cols.tolist() == [1, 0]
 
 
+def test_equal_masks_referred_goes_to_the_referred_query():
+    """Where two queries' masks fit both objects equally (early training,
+    or one mask covering both), the ``cost_is_referred`` term gives the
+    referred instance to the query that already says "referred", whichever
+    instance the sentence names: p(referred) then gets no sentence-dependent
+    target (the "one referred query per video" state of the toy runs,
+    configs/mttr/README.md); with ``cost_is_referred=0`` the assignment
+    does not depend on which instance is referred."""
+    gt = torch.zeros(2, 2, 8, 8)  # (T, K, H, W)
+    gt[:, 0, :4] = 1
+    gt[:, 1, 4:] = 1
+    masks = torch.full((2, 4, 8, 8), -20.)  # (T, Q, H, W)
+    masks[:, 0] = masks[:, 2] = 0.  # p = 0.5 everywhere: equal dice
+    logits = torch.zeros(2, 4, 2)
+    logits[:, 2] = torch.tensor([3., -3.])  # query 2 says "referred"
+    for referred in (0, 1):
+        rows, cols = match_instance_sequences(masks, logits, gt, referred,
+                                              None)
+        assert rows[cols == referred].item() == 2
+    # mask-only matching: the same assignment whichever one is referred
+    pairs = [match_instance_sequences(masks, logits, gt, referred, None,
+                                      cost_is_referred=0.)
+             for referred in (0, 1)]
+    assert [r.tolist() for r in pairs[0]] == [r.tolist() for r in pairs[1]]
+
+
 def test_loss_values_hand_computed():
     masks, logits, gt = _clip()
     crit = MODELS.build(dict(type='MTTRCriterion'))
