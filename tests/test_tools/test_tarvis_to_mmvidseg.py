@@ -4,6 +4,7 @@ fine-tuning) convert with no missing/unexpected keys
 and the reference parameter totals (key lists in
 ``tests/data/checkpoint_keys/tarvis_*.txt``)."""
 import importlib.util
+import os
 import os.path as osp
 import re
 
@@ -236,7 +237,8 @@ def test_pretrain_cli_writes_a_loadable_file(tmp_path):
                                   'tarvis_to_mmvidseg.py'),
          str(src), str(dst), '--config-yaml', str(yaml_path),
          '--finetune-from-pretrain', '--target-config', cfg],
-        cwd=ROOT, capture_output=True, text=True)
+        cwd=ROOT, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=ROOT))  # this checkout's mmvidseg
     assert proc.returncode == 0, proc.stderr
     assert 'KITTI_STEP: CITYSCAPES label ids 7,8,11' in proc.stdout
     ckpt = torch.load(dst, weights_only=True)
