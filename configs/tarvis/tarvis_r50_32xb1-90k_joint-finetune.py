@@ -6,8 +6,10 @@
 # at 50k / 84k. Runs on 1, 2, 4, 8, 16 or 32 processes (GlobalBatchHook
 # accumulates 32 / processes loader batches per step; other counts are
 # refused), e.g.  tools/dist_train.sh <this config> 8
-# Starts from the stage-1 (pseudo-video) weights: load_from below (see
-# configs/tarvis/README.md for what the converter supports).
+# Starts from the stage-1 (pseudo-video) weights: load_from below, written by
+# tools/model_converters/tarvis_to_mmvidseg.py --finetune-from-pretrain from
+# the official *_pretrain.zip (Cityscapes queries -> KITTI-STEP /
+# Cityscapes-VPS as the official --finetune_from; configs/tarvis/README.md).
 _base_ = [
     '../_base_/models/tarvis_r50.py',
     '../_base_/datasets/tarvis_finetune_mix.py',

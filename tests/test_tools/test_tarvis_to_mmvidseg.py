@@ -1,8 +1,10 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""Official TarViS checkpoint layouts convert with no missing/unexpected keys
+"""Official TarViS checkpoint layouts (fine-tuned, and pre-trained mapped for
+fine-tuning) convert with no missing/unexpected keys
 and the reference parameter totals (key lists in
 ``tests/data/checkpoint_keys/tarvis_*.txt``)."""
 import importlib.util
+import os
 import os.path as osp
 import re
 
@@ -122,3 +124,127 @@ def test_config_yaml_gives_the_semantic_blocks(tmp_path):
         '{TYPE: instance_seg, NUM_CLASSES: 25}\n')
     assert converter.semantic_classes_from_yaml(str(path)) == dict(
         YOUTUBE_VIS=40, OVIS=25)
+
+
+def pretrain_state(name='r50', seed=0):
+    """Official pre-training layout (383-row semantic table), random."""
+    state = official_state(name)
+    state['embedding_container._semantic_queries'] = torch.zeros(383, 256)
+    g = torch.Generator().manual_seed(seed)
+    for k in state:
+        if k not in ('pixel_mean', 'pixel_std'):
+            state[k] = torch.randn(state[k].shape, generator=g)
+    return state
+
+
+def test_pretrain_maps_into_the_finetune_model():
+    """--finetune-from-pretrain: the pre-training checkpoint loads strictly
+    into the joint fine-tuning model; row 0 and the Cityscapes classes of
+    KITTI-STEP / Cityscapes-VPS are the pre-trained rows, matched by class
+    name (independently of the converter's id table); every other tensor is
+    unchanged."""
+    from mmvidseg.datasets.panoptic_pseudo_clip import \
+        CITYSCAPES_34_CATEGORIES
+    from mmvidseg.datasets.vps import CITYSCAPES_19_CLASSES
+    state = pretrain_state()
+    src = state['embedding_container._semantic_queries']
+    out = converter.convert_tarvis_state_dict(state, 'r50',
+                                              converter.PRETRAIN_CLASSES)
+    joint = osp.join(ROOT,
+                     'configs/tarvis/tarvis_r50_32xb1-90k_joint-finetune.py')
+    target = converter.target_classes_from_config(joint)
+    assert target == FINETUNE
+    table, notes = converter.map_pretrain_semantic_queries(
+        out[converter.SEMANTIC_KEY], converter.PRETRAIN_CLASSES, target)
+    out[converter.SEMANTIC_KEY] = table
+    model = MODELS.build(Config.fromfile(joint).model)
+    missing, unexpected = model.load_state_dict(out, strict=True)
+    assert not missing and not unexpected
+    assert table.shape == (228, 256)
+    assert torch.equal(table[0], src[0])
+    # pre-training blocks (alphabetical): ADE20K rows 1..150, CITYSCAPES
+    # 151..184 (label ids 0..33)
+    label_row = {c['name']: 151 + c['id'] for c in CITYSCAPES_34_CATEGORIES}
+    slices = model.embedding_container.semantic_slices
+    for name in ('KITTI_STEP', 'CITYSCAPES_VPS'):
+        start, end = slices[name]
+        assert end - start == len(CITYSCAPES_19_CLASSES)
+        for i, cls in enumerate(CITYSCAPES_19_CLASSES):
+            assert torch.equal(table[start + i], src[label_row[cls]]), cls
+        assert notes[name].startswith('CITYSCAPES')
+    # other blocks: fresh N(0, 1) rows (official: the new model's init),
+    # reproducible from the seed and not copied from the pre-trained table
+    for name in ('OVIS', 'VIPSEG', 'YOUTUBE_VIS'):
+        start, end = slices[name]
+        rows = table[start:end]
+        assert not any(torch.equal(r, s) for r in rows[:5] for s in src)
+        assert abs(rows.std().item() - 1) < 0.1
+    again, _ = converter.map_pretrain_semantic_queries(
+        src, converter.PRETRAIN_CLASSES, target, seed=0)
+    assert torch.equal(again, table)
+    other, _ = converter.map_pretrain_semantic_queries(
+        src, converter.PRETRAIN_CLASSES, target, seed=1)
+    assert torch.equal(other[slices['KITTI_STEP'][0]:slices['KITTI_STEP'][1]],
+                       table[slices['KITTI_STEP'][0]:slices['KITTI_STEP'][1]])
+    assert not torch.equal(other, table)
+    plain = converter.convert_tarvis_state_dict(state, 'r50')
+    for key, value in plain.items():
+        if key != converter.SEMANTIC_KEY:
+            assert torch.equal(out[key], value), key
+
+
+def test_pretrain_mapping_checks_name_the_problem():
+    table = torch.zeros(383, 4)
+    with pytest.raises(ValueError, match='228 rows.*pre-training blocks'):
+        converter.map_pretrain_semantic_queries(
+            torch.zeros(228, 4), converter.PRETRAIN_CLASSES, FINETUNE)
+    with pytest.raises(ValueError, match='CITYSCAPES block'):
+        converter.map_pretrain_semantic_queries(
+            torch.zeros(1 + 150 + 133, 4), dict(ADE20K=150, COCO=133),
+            FINETUNE)
+    with pytest.raises(ValueError, match='KITTI_STEP has 20 classes'):
+        converter.map_pretrain_semantic_queries(
+            table, converter.PRETRAIN_CLASSES, dict(KITTI_STEP=20))
+    # a target without the Cityscapes-derived blocks: only row 0 is kept
+    out, notes = converter.map_pretrain_semantic_queries(
+        table, converter.PRETRAIN_CLASSES, dict(OVIS=25))
+    assert out.shape == (26, 4) and torch.equal(out[0], table[0])
+    assert notes == dict(OVIS='N(0, 1), seed 0')
+
+
+@pytest.mark.slow  # a subprocess writing / reading 230 MB (~1 min)
+def test_pretrain_cli_writes_a_loadable_file(tmp_path):
+    """The script end to end: official session file + pre-training
+    config.yaml -> a file the fine-tuning config's ``load_from`` reads."""
+    import subprocess
+    import sys
+    state = pretrain_state()
+    src = tmp_path / 'model.pth'
+    torch.save(dict(model=state), src)
+    yaml_path = tmp_path / 'config.yaml'
+    yaml_path.write_text(
+        'MODEL:\n  BACKBONE: ResNet50\nTRAINING:\n  DATASET_LIST: [COCO, '
+        'ADE20K, CITYSCAPES, MAPILLARY]\nDATASETS:\n'
+        '  ADE20K: {TYPE: panoptic_seg, NUM_CLASSES: 150}\n'
+        '  CITYSCAPES: {TYPE: panoptic_seg, NUM_CLASSES: 34}\n'
+        '  COCO: {TYPE: panoptic_seg, NUM_CLASSES: 133}\n'
+        '  MAPILLARY: {TYPE: panoptic_seg, NUM_CLASSES: 65}\n')
+    dst = tmp_path / 'out.pth'
+    cfg = osp.join(ROOT,
+                   'configs/tarvis/tarvis_r50_32xb1-90k_joint-finetune.py')
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools/model_converters/'
+                                  'tarvis_to_mmvidseg.py'),
+         str(src), str(dst), '--config-yaml', str(yaml_path),
+         '--finetune-from-pretrain', '--target-config', cfg],
+        cwd=ROOT, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=ROOT))  # this checkout's mmvidseg
+    assert proc.returncode == 0, proc.stderr
+    assert 'KITTI_STEP: CITYSCAPES label ids 7,8,11' in proc.stdout
+    ckpt = torch.load(dst, weights_only=True)
+    assert ckpt['meta']['num_classes'] == FINETUNE
+    assert ckpt['meta']['pretrain_num_classes'] == converter.PRETRAIN_CLASSES
+    table = ckpt['state_dict'][converter.SEMANTIC_KEY]
+    assert table.shape == (228, 256)
+    assert torch.equal(table[0],
+                       state['embedding_container._semantic_queries'][0])

@@ -28,11 +28,29 @@ The semantic-query table depends on the training dataset list: with
 ``num_classes`` dict for ``TarViSEmbeddingContainer`` and checks the table
 size against it.
 
+Pre-trained checkpoints for fine-tuning (``--finetune-from-pretrain``):
+the ``*_pretrain.zip`` models hold the semantic queries of the four image
+datasets (ADE20K 150, CITYSCAPES 34, COCO 133, MAPILLARY 65 = 383 rows);
+the fine-tuning model has the video datasets' table (228 rows). The
+official ``training/main.py --finetune_from`` (``Trainer.load_model_weights``
+-> ``load_cityscapes_semantic_queries``) copies row 0 (the shared embed)
+and the 19 Cityscapes train-id classes of the CITYSCAPES block (label ids
+7, 8, 11, 12, 13, 17, 19-28, 31-33, in this order) into the KITTI_STEP and
+CITYSCAPES_VPS blocks; every other row keeps the fresh model's N(0, 1)
+initialisation (here drawn from ``--seed``), all other tensors load
+unchanged. The output loads strictly into the fine-tuning configs
+(``load_from`` of ``tarvis_*_32xb1-90k_joint-finetune.py``).
+
 Usage::
 
     python tools/model_converters/tarvis_to_mmvidseg.py \
         resnet50_finetune/model.pth tarvis_r50_mmvidseg.pth \
         --backbone r50 --config-yaml resnet50_finetune/config.yaml
+    python tools/model_converters/tarvis_to_mmvidseg.py \
+        resnet50_pretrain/model.pth \
+        checkpoints/tarvis_r50_pretrain_mmvidseg.pth \
+        --config-yaml resnet50_pretrain/config.yaml --finetune-from-pretrain \
+        --target-config configs/tarvis/tarvis_r50_32xb1-90k_joint-finetune.py
 
 ``torch.load`` is called with ``weights_only=True``; the official session
 files also pickle trainer objects, so for a file you trust re-run with
@@ -42,7 +60,7 @@ import argparse
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 
@@ -52,6 +70,18 @@ PIXEL_MEAN = (123.675, 116.28, 103.53)
 PIXEL_STD = (58.395, 57.12, 57.375)
 BACKBONES = {'ResNet50': 'r50', 'SwinTiny': 'swin-tiny',
              'SwinLarge': 'swin-large'}
+# semantic-query blocks of the official pre-training (``load_cityscapes_
+# semantic_queries`` assumes this dataset list) and of the released
+# fine-tuning (the 90k joint configs)
+PRETRAIN_CLASSES = dict(ADE20K=150, CITYSCAPES=34, COCO=133, MAPILLARY=65)
+FINETUNE_CLASSES = dict(CITYSCAPES_VPS=19, KITTI_STEP=19, OVIS=25,
+                        VIPSEG=124, YOUTUBE_VIS=40)
+# official ``cityscapes_vps_kitti_step_to_cityscapes_category_mapping``:
+# train id (KITTI-STEP / Cityscapes-VPS class) -> Cityscapes label id
+CITYSCAPES_TRAIN_TO_LABEL_ID = (7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24,
+                                25, 26, 27, 28, 31, 32, 33)
+CITYSCAPES_TARGETS = ('KITTI_STEP', 'CITYSCAPES_VPS')
+SEMANTIC_KEY = 'embedding_container.semantic_queries'
 
 _DECODER_RULES = [
     (r'^transformer_cross_attention_layers\.(\d+)\.multihead_attn\._attn\.',
@@ -149,6 +179,82 @@ def convert_tarvis_state_dict(
     return out
 
 
+def semantic_slices(num_classes: Dict[str, int]) -> Dict[str, slice]:
+    """Rows of each dataset's block: row 0 is the shared embed, blocks in
+    alphabetical order (official ``EmbeddingContainer``)."""
+    out, offset = {}, 1
+    for name in sorted(num_classes):
+        out[name] = slice(offset, offset + num_classes[name])
+        offset += num_classes[name]
+    return out
+
+
+def map_pretrain_semantic_queries(
+        table: torch.Tensor,
+        pretrain_classes: Dict[str, int],
+        target_classes: Dict[str, int],
+        seed: int = 0) -> Tuple[torch.Tensor, Dict[str, str]]:
+    """Pre-training semantic table -> the fine-tuning model's table.
+
+    Official ``Ali2500/TarViS: tarvis/training/main.py::Trainer.
+    load_cityscapes_semantic_queries``: row 0 copied; the KITTI_STEP and
+    CITYSCAPES_VPS blocks (whichever the target has) set to the CITYSCAPES
+    rows of :data:`CITYSCAPES_TRAIN_TO_LABEL_ID`; all other rows N(0, 1)
+    (the official leaves the fresh model's ``nn.init.normal_`` values).
+
+    Args:
+        table (Tensor): ``(1 + sum(pretrain_classes), C)``.
+        pretrain_classes (dict): Blocks of ``table`` (needs CITYSCAPES=34).
+        target_classes (dict): Blocks of the fine-tuning model.
+        seed (int): Seed of the N(0, 1) rows.
+
+    Returns:
+        tuple[Tensor, dict]: The ``(1 + sum(target_classes), C)`` table and
+        a note per target block of where its rows come from.
+    """
+    rows = 1 + sum(pretrain_classes.values())
+    if table.shape[0] != rows:
+        raise ValueError(
+            f'{SEMANTIC_KEY} has {table.shape[0]} rows but the pre-training '
+            f'blocks {pretrain_classes} need {rows}: pass the config.yaml of '
+            'the pre-trained zip (--config-yaml)')
+    if pretrain_classes.get('CITYSCAPES') != 34:
+        raise ValueError(
+            'the pre-trained checkpoint needs a CITYSCAPES block of 34 label '
+            f'ids to initialise {CITYSCAPES_TARGETS}; its blocks are '
+            f'{pretrain_classes}')
+    src = semantic_slices(pretrain_classes)['CITYSCAPES'].start
+    perm = torch.tensor(CITYSCAPES_TRAIN_TO_LABEL_ID) + src
+    gen = torch.Generator().manual_seed(seed)
+    out = torch.randn(1 + sum(target_classes.values()), table.shape[1],
+                      generator=gen).to(table.dtype)
+    out[0] = table[0]
+    notes = {name: f'N(0, 1), seed {seed}' for name in target_classes}
+    for name, rows_ in semantic_slices(target_classes).items():
+        if name not in CITYSCAPES_TARGETS:
+            continue
+        if rows_.stop - rows_.start != len(perm):
+            raise ValueError(
+                f'target block {name} has {rows_.stop - rows_.start} classes; '
+                f'the Cityscapes queries fill exactly {len(perm)} (the '
+                'official assign_semantic_queries)')
+        out[rows_] = table[perm]
+        notes[name] = 'CITYSCAPES label ids ' + ','.join(
+            map(str, CITYSCAPES_TRAIN_TO_LABEL_ID))
+    return out, notes
+
+
+def target_classes_from_config(path: str) -> Dict[str, int]:
+    """``model.embedding_container.num_classes`` of an mmvidseg config."""
+    from mmengine.config import Config
+    try:
+        return dict(
+            Config.fromfile(path).model.embedding_container.num_classes)
+    except (AttributeError, KeyError) as e:
+        raise KeyError(f'{path}: no model.embedding_container.num_classes '
+                       '(expected a TarViS config)') from e
+
+
 def load_official(path: str, trust: bool = False) -> Dict[str, torch.Tensor]:
     """Read an official file and return its model state dict."""
     if not osp.isfile(path):
@@ -173,6 +279,17 @@ def main() -> None:
     parser.add_argument('--config-yaml', help='the config.yaml of the zip')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='allow full unpickling (trusted files only)')
+    parser.add_argument(
+        '--finetune-from-pretrain', action='store_true',
+        help='a *_pretrain checkpoint for the fine-tuning model: map its '
+        'semantic queries as the official --finetune_from')
+    parser.add_argument(
+        '--target-config', help='mmvidseg config of the fine-tuning model '
+        '(its embedding_container.num_classes); default: the released '
+        'fine-tuning blocks')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the N(0, 1) rows not taken from the '
+                        'pre-trained table')
     add_force_argument(parser)
     args = parser.parse_args()
     check_new_file(args.dst, args.force)
@@ -189,11 +306,20 @@ def main() -> None:
                          '--config-yaml')
     state_dict = load_official(args.src, args.trust_checkpoint)
     converted = convert_tarvis_state_dict(state_dict, backbone, num_classes)
-    torch.save(
-        dict(
-            state_dict=converted,
-            meta=dict(source=osp.basename(args.src),
-                      num_classes=num_classes)), args.dst)
+    meta = dict(source=osp.basename(args.src), num_classes=num_classes)
+    if args.finetune_from_pretrain:
+        target = (target_classes_from_config(args.target_config)
+                  if args.target_config else dict(FINETUNE_CLASSES))
+        converted[SEMANTIC_KEY], notes = map_pretrain_semantic_queries(
+            converted[SEMANTIC_KEY], num_classes or PRETRAIN_CLASSES, target,
+            args.seed)
+        meta.update(num_classes=target, pretrain_num_classes=num_classes or
+                    PRETRAIN_CLASSES, semantic_query_source=notes)
+        for name, note in notes.items():
+            print(f'{name}: {note}')
+    elif args.target_config:
+        raise ValueError('--target-config needs --finetune-from-pretrain')
+    torch.save(dict(state_dict=converted, meta=meta), args.dst)
     print(f'{len(converted)} tensors written to {args.dst}')
 
 

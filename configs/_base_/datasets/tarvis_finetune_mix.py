@@ -5,10 +5,18 @@
 # clips, one dataset and task per optimiser step (TaskAwareBatchSampler,
 # chunks of 8 steps, VOS batches of one object count), 32 clips per step on
 # any number of processes that divides 32 (GlobalBatchHook).
-# Per dataset: 3-frame clips, frame-sampling factor and train resize as the
-# reference. Deviations (as the single-dataset configs): no per-clip colour
-# jitter, crops as the VPS base configs, none for VIS / VOS (official: a
-# mask-keeping 0.75 x 0.75 crop).
+# Per dataset: 3-frame clips, frame-sampling factor, train resize and the
+# official clip augmentation, in the official order (one colour draw and one
+# crop window per clip):
+# * VIS (instance_seg_video_dataset.py): colour jitter (hue / saturation
+#   +-12, contrast 0.95-1.05, brightness +-25), flip, mask-containing crop
+#   0.75 x 0.75, resize;
+# * VPS (panoptic_seg_dataset.py, vipseg_dataset.py): colour jitter (+-10 /
+#   0.95-1.05 / +-20), flip, mask-containing crop (h x w) KITTI-STEP and
+#   VIPSeg 0.75 x 0.5, Cityscapes-VPS 0.5 x 0.5, resize;
+# * VOS (vos_dataset.py, DAVIS / BURST): colour jitter (+-12 / 0.95-1.05 /
+#   +-25), resize, flip, the crop of 0.75 x 0.75 of the resized frame that
+#   keeps all reference-frame objects (none if they do not fit).
 finetune_iters = 90000  # optimiser steps (the schedule's max_iters)
 global_batch = 32
 total = finetune_iters * global_batch  # the reference's sample pool
@@ -32,9 +40,16 @@ def _vis_pipeline(scales):
             transforms=[
                 dict(type='LoadImageFromFile'),
                 dict(type='LoadTrackAnnotations', with_mask=True),
-                dict(type='RandomChoiceResize', scales=scales,
-                     keep_ratio=True),
                 dict(type='RandomFlip', prob=0.5),
+            ]),
+        dict(type='ClipColorJitter', hue=12, saturation=12, brightness=25),
+        dict(type='MaskContainingClipCrop', crop_ratio=(0.75, 0.75)),  # h, w
+        dict(
+            type='TransformBroadcaster',
+            share_random_params=True,
+            transforms=[
+                dict(type='RandomChoiceResize', scales=scales,
+                     keep_ratio=True)
             ]),
         dict(type='PackTrackInputs')
     ]
@@ -50,9 +65,14 @@ def _vps_pipeline(sampler, crop, min_side):
                 dict(type='LoadImageFromFile'),
                 dict(type='LoadVideoPanopticAnnotations'),
                 dict(type='RandomFlip', prob=0.5),
-                dict(type='RandomCrop', crop_type='relative',
-                     crop_size=crop, allow_negative_crop=True),
-                dict(type='Resize', scale=(1333, min_side), keep_ratio=True),
+            ]),
+        dict(type='ClipColorJitter', hue=10, saturation=10, brightness=20),
+        dict(type='MaskContainingClipCrop', crop_ratio=crop),  # (h, w)
+        dict(
+            type='TransformBroadcaster',
+            share_random_params=True,
+            transforms=[
+                dict(type='Resize', scale=(1333, min_side), keep_ratio=True)
             ]),
         dict(type='PackVideoPanopticInputs')
     ]
@@ -67,9 +87,16 @@ vos_pipeline = [
         transforms=[
             dict(type='LoadImageFromFile'),
             dict(type='LoadTrackAnnotations', with_mask=True),
+        ]),
+    dict(type='ClipColorJitter', hue=12, saturation=12, brightness=25),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
             dict(type='Resize', scale=(1333, 512), keep_ratio=True),
             dict(type='RandomFlip', prob=0.5),
         ]),
+    dict(type='MaskPreservingClipCrop', crop_ratio=(0.75, 0.75), ref_frame=0),
     dict(type='PackTrackInputs')
 ]
 
@@ -107,7 +134,7 @@ train_datasets = dict(
         split='train',
         pipeline=_vps_pipeline(
             dict(type='ReferenceFrameClipSample', num_frames=3,
-                 sampling_factor=2.0), (0.5, 0.75), 320))),
+                 sampling_factor=2.0), (0.75, 0.5), 320))),
     CITYSCAPES_VPS=_tagged('CITYSCAPES_VPS', 'vps', dict(
         type='CityscapesVPSDataset',
         data_root='data/cityscapes_vps/',
@@ -124,7 +151,7 @@ train_datasets = dict(
         ann_file='panoptic_gt_VIPSeg_train.json',
         pipeline=_vps_pipeline(
             dict(type='ReferenceFrameClipSample', num_frames=3,
-                 sampling_factor=5.0), (0.5, 0.75), 512))),
+                 sampling_factor=5.0), (0.75, 0.5), 512))),
     BURST=_vos('BURST', 3.0, dict(
         type='BURSTDataset',
         data_root='data/burst/',

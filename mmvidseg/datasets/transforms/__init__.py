@@ -1,6 +1,7 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 from .clip_augment import (ClipColorJitter, MaskContainingClipCrop,
-                           mask_containing_crop, tarvis_color_jitter)
+                           MaskPreservingClipCrop, mask_containing_crop,
+                           mask_preserving_crop, tarvis_color_jitter)
 from .frame_sampling import CLIP_MODES, VideoClipSample
 from .instance_duplication import DuplicationPlan, SingleInstanceDuplicate
 from .interpolate_resize import (InterpolateResize, interpolate_bilinear,
@@ -20,6 +21,7 @@ __all__ = [
     'LoadVideoPanopticAnnotations', 'PackVideoPanopticInputs',
     'FlipReferringText', 'LoadVideoFrames', 'decode_frames', 'swap_left_right',
     'ClipColorJitter', 'MaskContainingClipCrop', 'mask_containing_crop',
-    'tarvis_color_jitter', 'PanopticPseudoClipAffine'
+    'MaskPreservingClipCrop', 'mask_preserving_crop', 'tarvis_color_jitter',
+    'PanopticPseudoClipAffine'
 ]
 from .exemplar_points import PackExemplarPoints  # noqa: F401,E402

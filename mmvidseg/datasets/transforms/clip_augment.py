@@ -15,14 +15,18 @@ Re-implements, with numpy / cv2, the two clip-level augmentations of
   ``tarvis/data/utils/{video,image}_cropping.py``): one crop window for the
   whole clip, ``round(H * fh) x round(W * fw)``, placed so that it overlaps
   the bounding box of the union of all instance masks over all frames and
-  keeps at least 25 % of that union's pixels (10 tries, else no crop).
+  keeps at least 25 % of that union's pixels (10 tries, else no crop);
+* the VOS loader's mask-preserving crop (``tarvis/data/vos_dataset.py``,
+  ``compute_mask_preserving_crop``): one window that keeps every pixel of
+  the reference frame's objects (no crop when they do not fit).
 
 Pure functions take explicit parameters so that tests can pin them; the
 transforms sample the parameters once per clip and record them per frame
 (``results['color_jitter']``, ``results['crop_window']``). Both transforms
 work on the per-frame lists that ``TransformBroadcaster`` leaves in
 ``results`` and go between the loading broadcaster and the resizing one (the
-official order is colour, flip, crop, resize).
+official VIS / VPS order is colour, flip, crop, resize; VOS: colour, resize,
+flip, crop).
 """
 import random
 from typing import List, Optional, Tuple
@@ -311,8 +315,87 @@ class MaskContainingClipCrop(BaseTransform):
                 f'{self.num_tries})')
 
 
+def mask_preserving_crop(mask: np.ndarray,
+                         crop_hw: Tuple[int, int],
+                         rng: Optional[random.Random] = None
+                         ) -> Optional[Tuple[int, int]]:
+    """Top-left ``(x, y)`` of a ``crop_hw`` window that keeps **all** active
+    pixels of ``mask`` (H, W), or None when the mask's box is not smaller
+    than the window in both sides (official ``compute_mask_preserving_crop``
+    of ``tarvis/data/utils/image_cropping.py``: x, then y, drawn with
+    ``random.randint`` over the windows that contain the box).
+
+    Raises:
+        ValueError: ``mask`` is empty (as the official ``mask_to_bbox``).
+    """
+    rng = rng or random
+    mask = np.asarray(mask) > 0
+    box = mask_bbox(mask)
+    if box is None:
+        raise ValueError('mask_preserving_crop: the mask is empty (the '
+                         'official crop needs at least one object pixel)')
+    x1, y1, x2, y2 = box  # x2 / y2 exclusive
+    im_h, im_w = mask.shape
+    crop_h, crop_w = crop_hw
+    if x2 - x1 >= crop_w or y2 - y1 >= crop_h:
+        return None
+    x = rng.randint(max(0, x2 - crop_w), min(im_w - crop_w, x1))
+    y = rng.randint(max(0, y2 - crop_h), min(im_h - crop_h, y1))
+    return x, y
+
+
+@TRANSFORMS.register_module()
+class MaskPreservingClipCrop(MaskContainingClipCrop):
+    """TarViS's VOS clip crop: one ``round(H * f) x round(W * f)`` window
+    for all frames that keeps every pixel of the reference frame's objects
+    (``Ali2500/TarViS: tarvis/data/vos_dataset.py::apply_random_crop``,
+    ``compute_mask_preserving_crop``; DAVIS / BURST training, f = 0.75).
+
+    The official VOS order is colour jitter, resize, flip, this crop (the
+    VIS / VPS loaders crop before resizing). Objects of the other frames
+    that the window cuts away are dropped from those frames (the VOS
+    targets are then empty there, as the official cropped masks); no
+    object of the reference frame is lost. No crop when the objects' box is
+    not smaller than the window (official) or the reference frame has no
+    object pixel (official: ``mask_to_bbox`` raises; the VOS clip sampler
+    never builds such clips).
+
+    Args:
+        crop_ratio (tuple[float, float]): (height, width) fractions;
+            official (0.75, 0.75).
+        ref_frame (int): Index of the reference frame in the clip (0:
+            :class:`TarViSVOSClips` puts it first).
+    """
+
+    def __init__(self,
+                 crop_ratio: Tuple[float, float] = (0.75, 0.75),
+                 ref_frame: int = 0) -> None:
+        super().__init__(crop_ratio=crop_ratio)
+        self.ref_frame = int(ref_frame)
+
+    def crop_window(self, results: dict) -> Optional[Tuple[int, int, int,
+                                                           int]]:
+        """(x, y, w, h) of this clip's crop, or None (no crop)."""
+        height, width = results['img'][0].shape[:2]
+        arr = _frame_masks(results['gt_masks'][self.ref_frame]).astype(bool)
+        ignore = results.get('gt_ignore_flags')
+        if ignore is not None and len(arr):
+            arr = arr[~np.asarray(ignore[self.ref_frame], bool)]
+        if not len(arr) or not arr.any():
+            return None
+        crop_h = int(round(float(height) * self.crop_ratio[0]))
+        crop_w = int(round(float(width) * self.crop_ratio[1]))
+        xy = mask_preserving_crop(arr.any(0), (crop_h, crop_w))
+        return None if xy is None else (xy[0], xy[1], crop_w, crop_h)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(crop_ratio={self.crop_ratio}, '
+                f'ref_frame={self.ref_frame})')
+
+
 __all__: List[str] = [
     'BRIGHTNESS_SPACES', 'imgaug_hue_shift', 'add_to_hue_and_saturation',
     'linear_contrast', 'add_to_brightness', 'tarvis_color_jitter',
-    'ClipColorJitter', 'mask_containing_crop', 'MaskContainingClipCrop'
+    'ClipColorJitter', 'mask_containing_crop', 'MaskContainingClipCrop',
+    'mask_preserving_crop', 'MaskPreservingClipCrop'
 ]

@@ -335,7 +335,8 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
         if inputs.shape[0] != 1 or len(data_samples) != 1:
             raise ValueError('TarViS predicts one whole video per call '
                              f'(batch size 1), got {inputs.shape[0]} videos')
-        inputs = self.fill_padding(inputs, data_samples)
+        # the padding is filled per clip (``inputs[:, ids]`` is a copy): a
+        # filled copy of the whole video would grow with its length
         task = self.batch_task(data_samples)
         if task in VOS_TASKS:
             return self.predict_vos(inputs, data_samples, task)
@@ -350,7 +351,8 @@ class TarViS(TarViSVOSMixin, BaseMOTModel):
         for ids in clip_frame_ids(inputs.shape[1],
                                   self.test_cfg['clip_length'],
                                   self.test_cfg['overlap']):
-            out = self.predict_clip(inputs[:, ids], dataset_name, task)
+            clip = self.fill_padding(inputs[:, ids], data_samples)
+            out = self.predict_clip(clip, dataset_name, task)
             self.linker.add_clip(out, ids)
         results = self.linker.finalize()
         field = getattr(self.linker, 'output_field', 'pred_track_instances')

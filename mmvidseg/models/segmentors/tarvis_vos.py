@@ -302,7 +302,8 @@ class TarViSVOSMixin:
             ex = [e for e in exemplars if e['frame'] in ids]
             out = None
             if self._vos_prev['ids'] or ex:
-                out = self.predict_clip_vos(inputs[:, ids], ids, ex, pad)
+                clip = self.fill_padding(inputs[:, ids], data_samples)
+                out = self.predict_clip_vos(clip, ids, ex, pad)
             if out is None:  # official AllObjectsLostException
                 acc.flush()
                 acc.reset_buffers()

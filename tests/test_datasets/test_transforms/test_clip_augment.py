@@ -1,5 +1,6 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
-"""TarViS's clip-consistent colour jitter and mask-containing clip crop."""
+"""TarViS's clip-consistent colour jitter, mask-containing clip crop (VIS /
+VPS) and mask-preserving clip crop (VOS)."""
 import random
 
 import numpy as np
@@ -8,7 +9,9 @@ from mmdet.structures.mask import BitmapMasks
 
 from mmvidseg.datasets.transforms import (ClipColorJitter,
                                           MaskContainingClipCrop,
+                                          MaskPreservingClipCrop,
                                           mask_containing_crop,
+                                          mask_preserving_crop,
                                           tarvis_color_jitter)
 from mmvidseg.datasets.transforms.clip_augment import (BRIGHTNESS_SPACES,
                                                        imgaug_hue_shift,
@@ -228,3 +231,155 @@ def test_clip_pipeline_on_toy_kitti_step(toy_root):
     assert imgs.shape[0] == 3
     # 96 x 96 toy frames, crop 72 x 48, then min side 320 -> 480 x 320
     assert tuple(imgs.shape[-2:]) == (480, 320)
+
+
+def test_mask_preserving_crop_rules():
+    """Official ``compute_mask_preserving_crop``: every active pixel stays,
+    every admissible window is reachable, no crop when the box does not fit
+    (3000 random masks gave the official windows under the same ``random``
+    seed in a scratch parity run)."""
+    mask = np.zeros((20, 40), bool)
+    mask[5:9, 10:16] = True  # box 6 wide, 4 high
+    seen = set()
+    for seed in range(300):
+        x, y = mask_preserving_crop(mask, (15, 30), rng=random.Random(seed))
+        assert mask[y:y + 15, x:x + 30].sum() == mask.sum()
+        seen.add((x, y))
+    # x in [max(0, 16 - 30), min(40 - 30, 10)] = [0, 10], y in [0, 5]
+    assert {x for x, _ in seen} == set(range(11))
+    assert {y for _, y in seen} == set(range(6))
+    mask[5:9, 0:30] = True  # 30 wide: not smaller than the window
+    assert mask_preserving_crop(mask, (15, 30)) is None
+    with pytest.raises(ValueError, match='empty'):
+        mask_preserving_crop(np.zeros((5, 5), bool), (3, 3))
+
+
+def _vos_clip():
+    """3 frames 20 x 40; reference frame 0 holds objects 1 (left) and 2
+    (right); object 3 appears in frame 2 only, at the far right."""
+    h, w = 20, 40
+    frames = [np.zeros((h, w, 3), np.uint8) for _ in range(3)]
+    for f in frames:
+        f[:, :, 1] = np.arange(w)[None]
+        f[:, :, 2] = np.arange(h)[:, None]
+    m1 = np.zeros((h, w), np.uint8)
+    m1[6:10, 8:12] = 1
+    m2 = np.zeros((h, w), np.uint8)
+    m2[8:12, 16:22] = 1
+    m3 = np.zeros((h, w), np.uint8)
+    m3[0:4, 36:40] = 1
+    masks = [np.stack([m1, m2]), np.stack([m1, m2]), np.stack([m2, m3])]
+    ids = [np.array([1, 2]), np.array([1, 2]), np.array([2, 3])]
+    return _clip(
+        frames,
+        gt_masks=[BitmapMasks(m, h, w) for m in masks],
+        gt_bboxes=[np.zeros((2, 4), np.float32) for _ in range(3)],
+        gt_bboxes_labels=[np.zeros(2, np.int64) for _ in range(3)],
+        gt_instances_ids=ids,
+        gt_ignore_flags=[np.zeros(2, bool) for _ in range(3)])
+
+
+def test_vos_clip_crop_keeps_the_reference_objects():
+    crop = MaskPreservingClipCrop()  # 0.75: 15 x 30
+    lost3 = 0
+    for seed in range(40):
+        random.seed(seed)
+        src = _vos_clip()
+        out = crop(_vos_clip())
+        x, y, w, h = out['crop_window'][0]
+        assert (w, h) == (30, 15) and len(set(out['crop_window'])) == 1
+        # objects 1 and 2 (reference frame, box x 8..21, y 6..11) kept whole
+        assert 0 <= x <= 8 and 0 <= y <= 5
+        for t in range(3):
+            img = out['img'][t]
+            assert img.shape == (15, 30, 3)
+            assert img[0, 0, 1] == x and img[0, 0, 2] == y
+        np.testing.assert_array_equal(out['gt_instances_ids'][0], [1, 2])
+        np.testing.assert_array_equal(
+            out['gt_masks'][0].masks.sum((1, 2)),
+            src['gt_masks'][0].masks.sum((1, 2)))
+        # object 3 (frame 2 only, x 36..39, y 0..3) does not steer the
+        # window: kept iff the window reaches it
+        kept3 = bool(src['gt_masks'][2].masks[1][y:y + h, x:x + w].any())
+        assert (3 in out['gt_instances_ids'][2]) == kept3
+        lost3 += not kept3
+        assert 2 in out['gt_instances_ids'][2]
+    assert 0 < lost3 < 40
+    # the reference objects do not fit in the window: no crop
+    clip = _vos_clip()
+    clip['gt_masks'][0].masks[0, 0:20, 0:2] = 1
+    out = MaskPreservingClipCrop()(clip)
+    assert out['crop_window'] == [None] * 3
+    # another reference frame steers the window
+    random.seed(0)
+    out = MaskPreservingClipCrop(ref_frame=2)(_vos_clip())
+    x, y, w, h = out['crop_window'][0]
+    assert x == 10 and y <= 5  # keeps object 3 (x 36..39) and 2 (x 16..21)
+    assert 'MaskPreservingClipCrop(crop_ratio=(0.75, 0.75), ref_frame=2)' \
+        == repr(MaskPreservingClipCrop(ref_frame=2))
+
+
+def test_finetune_mix_pipelines_on_toy_data(toy_root):
+    """The joint fine-tuning mix's VIS / VPS / VOS pipelines (official
+    augmentation order) run on the toy files: one colour draw and one crop
+    window per clip of the official size (VIS 0.75 x 0.75 and KITTI-STEP
+    0.75 x 0.5 of the frame before resizing, VOS 0.75 x 0.75 of the resized
+    frame keeping every reference-frame object, or no VOS crop when they do
+    not fit), and the packed clips have the resized sizes."""
+    from mmengine.config import Config
+
+    from mmvidseg.registry import DATASETS
+    from mmvidseg.testing import config_path
+    from mmvidseg.utils import register_all_modules
+    register_all_modules()
+    mix = Config.fromfile('configs/_base_/datasets/tarvis_finetune_mix.py')
+    toy = Config.fromfile(
+        config_path('tarvis/tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py'))
+    toy_sets = toy.train_dataloader.dataset.datasets
+    cases = [('YOUTUBE_VIS', toy_sets[0].dataset, (0.75, 0.75)),
+             ('KITTI_STEP', toy_sets[1].dataset, (0.75, 0.5)),
+             ('DAVIS', toy_sets[2].dataset, (0.75, 0.75))]
+    vos_crops = 0
+    for name, ds, ratio in cases:
+        ds = ds.copy()
+        inner = ds.dataset if ds.type == 'TarViSVOSClips' else ds
+        inner.data_root = inner.data_root.replace('data/toy', str(toy_root),
+                                                  1)
+        if ds.type == 'TarViSVOSClips':
+            ds.update(clip_length=3, num_samples=8)
+        pipeline = mix.train_datasets[name].dataset.pipeline
+        assert pipeline[-1].type.startswith('Pack')
+        np.random.seed(0)
+        random.seed(0)
+        ds.pipeline = pipeline[:-1]
+        dataset = DATASETS.build(ds)
+        for idx in range(4):
+            r = dataset[idx]
+            assert len(r['img']) == 3
+            assert all(j == r['color_jitter'][0] for j in r['color_jitter'])
+            assert len(set(r['crop_window'])) == 1
+            window = r['crop_window'][0]
+            oh, ow = r['ori_shape'][0][:2]
+            if name == 'DAVIS':
+                sh, sw = r['scale_factor'][0][1], r['scale_factor'][0][0]
+                size = (round(oh * sh), round(ow * sw))  # resized, then crop
+            else:
+                size = (oh, ow)
+            want = (round(size[0] * ratio[0]), round(size[1] * ratio[1]))
+            if window is None:
+                assert name == 'DAVIS'  # the reference objects do not fit
+                assert r['img'][0].shape[:2] == size
+                continue
+            assert (window[3], window[2]) == want
+            if name == 'DAVIS':
+                vos_crops += 1
+                info = dataset.get_data_info(idx)
+                ref = r['gt_masks'][0].masks
+                assert len(ref) == info['num_objects'] > 0
+                assert ref.any((1, 2)).all()
+            else:  # cropped, then resized: min side 448 / 512 or 320
+                assert min(r['img'][0].shape[:2]) in (
+                    (320, ) if name == 'KITTI_STEP' else (448, 512))
+        sample = DATASETS.build(dict(ds, pipeline=pipeline))[0]
+        assert sample['inputs'].shape[:2] == (3, 3)
+    assert vos_crops > 0

@@ -162,3 +162,46 @@ def test_empty_exemplar_after_resize_and_no_exemplar():
         f.gt_instances = InstanceData()
     with pytest.raises(ValueError, match='no exemplar'):
         model.predict(x, s)
+
+
+def test_predict_fills_the_padding_per_clip():
+    """Whole-video VOS and VIS inference fill the padding of each clip copy
+    (never a filled copy of the whole video, whose memory would grow with
+    its length); the caller's frames stay unchanged and every clip the
+    network sees has the normalised pad value 128 below / right of the
+    frame."""
+    model = build_vos().eval()
+    x, s = make_video(7, late=3)
+    for f in s[0].video_data_samples:
+        f.set_metainfo(dict(img_shape=(60, 56)))  # pad: 4 rows, 8 columns
+    before = x.clone()
+    pp = model.data_preprocessor
+    pad = ((128 - pp.mean) / pp.std).view(-1)  # (3, )
+    lengths, seen = [], []
+    fill = model.fill_padding
+
+    def spy_fill(inputs, samples):
+        lengths.append(inputs.shape[1])
+        return fill(inputs, samples)
+
+    def spy_extract(clip):
+        seen.append(clip)
+        return extract(clip)
+
+    extract = model.extract_feat
+    model.fill_padding = spy_fill
+    model.extract_feat = spy_extract
+    with torch.no_grad():
+        model.predict(x, s)
+        vos_clips = len(seen)
+        for f in s[0].video_data_samples:
+            f.set_metainfo(dict(task='vis', dataset_name='TOY_YTVIS'))
+        model.predict(x, s)
+    assert torch.equal(x, before)
+    assert vos_clips == 3 and len(seen) > vos_clips
+    assert lengths and max(lengths) <= 4  # clip_length, not 7 frames
+    for clip in seen:  # (1, T, 3, 64, 64)
+        assert torch.equal(clip[0, :, :, 60:],
+                           pad.view(1, 3, 1, 1).expand_as(clip[0, :, :, 60:]))
+        assert torch.equal(clip[0, :, :, :60, 56:], pad.view(1, 3, 1, 1)
+                           .expand_as(clip[0, :, :, :60, 56:]))
