@@ -19,11 +19,13 @@ from make_toy_heldout import make_heldout  # noqa: E402
 from score_joint_toy import HEADLINE, main, task_config  # noqa: E402
 
 
+JOINT = config_path('tarvis/tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py')
+
+
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     register_all_modules()
-    cfg = Config.fromfile(
-        config_path('tarvis/tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py'))
+    cfg = Config.fromfile(JOINT)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     path = tmp_path_factory.mktemp('ckpt') / 'joint.pth'
@@ -33,7 +35,8 @@ def checkpoint(tmp_path_factory):
 
 def test_task_configs_switch_only_task_settings(checkpoint, toy_root,
                                                 tmp_path):
-    cfgs = {t: task_config(t, checkpoint, str(toy_root), None, str(tmp_path))
+    cfgs = {t: task_config(JOINT, t, checkpoint, str(toy_root), None,
+                           str(tmp_path))
             for t in ('vis', 'vps', 'davis', 'burst', 'burst-mask')}
     assert {c.load_from for c in cfgs.values()} == {checkpoint}
     # the same network: every task config builds the joint model
@@ -52,11 +55,19 @@ def test_task_configs_switch_only_task_settings(checkpoint, toy_root,
         str(toy_root), 'davis/DAVIS')
     for cfg in cfgs.values():  # no training pieces left
         assert cfg.train_dataloader is None and cfg.custom_hooks == []
+    cfg = Config.fromfile(JOINT)
+    del cfg.task_tests['davis']
+    bad = tmp_path / 'bad.py'
+    cfg.dump(str(bad))
+    with pytest.raises(KeyError, match="task_tests has no 'davis'"):
+        task_config(str(bad), 'davis', checkpoint, str(toy_root), None,
+                    str(tmp_path))
 
 
 def test_missing_heldout_names_the_command(checkpoint, toy_root, tmp_path,
                                            capsys):
-    rc = main([checkpoint, '--toy-root', str(toy_root), '--heldout',
+    rc = main([checkpoint, '--config', JOINT, '--toy-root', str(toy_root),
+               '--heldout',
                str(tmp_path / 'none'), '--tasks', 'vis-heldout',
                '--work-dir', str(tmp_path)])
     assert rc == 2
@@ -67,7 +78,8 @@ def test_one_checkpoint_four_tasks(checkpoint, toy_root, tmp_path, capsys):
     heldout = tmp_path / 'ho'
     make_heldout(str(heldout), [1], preset='tiny')
     tasks = ['vis', 'vis-heldout', 'vps', 'davis', 'burst']
-    rc = main([checkpoint, '--toy-root', str(toy_root), '--heldout',
+    rc = main([checkpoint, '--config', JOINT, '--toy-root', str(toy_root),
+               '--heldout',
                str(heldout), '--max-videos', '1', '--tasks', *tasks,
                '--work-dir', str(tmp_path / 'out')])
     assert rc == 0

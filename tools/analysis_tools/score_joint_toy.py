@@ -1,36 +1,36 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """Score ONE toy joint TarViS checkpoint on the four toy tasks.
 
-The same weights, switched only by the model's task and its test settings
-(one config per task, each inheriting the joint training config):
+The same weights, switched only by the model's ``task`` / ``dataset_name``
+/ ``test_cfg`` and the test data, as the joint config's ``task_tests`` say
+(``configs/tarvis/tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py``):
 
-=============  ==============================================  =============
-task           config (configs/tarvis/)                        scores
-=============  ==============================================  =============
-vis            tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py     YouTube-VIS
-               (toy YouTube-VIS valid, 20 videos)              AP / AR
-vis-heldout    the same on the held-out videos of              AP / AR
+=============  ===============================================  ==========
+task           test data                                        scores
+=============  ===============================================  ==========
+vis            toy YouTube-VIS valid (20 videos), the config's  AP / AR
+               own test settings
+vis-heldout    the same model on the videos of                  AP / AR
                ``make_toy_heldout.py --seeds 1 2`` (160)
-vps            tarvis_r18-b16-tiny_toy-joint-test-kitti-step   STQ, VPQ
-davis          tarvis_r18-b16-tiny_toy-joint-test-davis        J&F (objects
-                                                               from their
-                                                               first frame)
-burst          tarvis_r18-b16-tiny_toy-joint-test-burst        HOTA, point
-                                                               exemplars
-burst-mask     the same with ``model.task='vos'``              HOTA, mask
-                                                               exemplars
-=============  ==============================================  =============
+vps            ``task_tests.vps``: toy KITTI-STEP valid         STQ, VPQ
+davis          ``task_tests.davis``: toy DAVIS valid, objects   J&F
+               scored from their first frame
+burst          ``task_tests.burst``: toy BURST valid, point     HOTA
+               exemplars
+burst-mask     the same with ``model.task='vos'`` (masks)       HOTA
+=============  ===============================================  ==========
 
     python tools/analysis_tools/score_joint_toy.py CHECKPOINT \\
-        [--toy-root data/toy] [--heldout data/toy_heldout] \\
+        [--config JOINT_CONFIG] [--toy-root data/toy] \\
+        [--heldout data/toy_heldout] \\
         [--tasks vis vis-heldout vps davis burst] [--max-videos N] \\
         [--work-dir work_dirs/score_joint_toy]
 
 prints one line per task (headline scores, CPU and wall seconds; VPQ and
-BURST HOTA in percent as their official tools, the others in [0, 1]) and writes
-every metric to ``<work-dir>/scores.json``. ``--max-videos`` scores the first
-N videos of each split only (a quick check; the YouTube-VIS AP then still
-counts the ground truth of the other videos as missed).
+BURST HOTA in percent as their official tools, the others in [0, 1]) and
+writes every metric to ``<work-dir>/scores.json``. ``--max-videos`` scores
+the first N videos of each split only (a quick check; the YouTube-VIS AP
+then still counts the ground truth of the other videos as missed).
 """
 import argparse
 import copy
@@ -46,14 +46,7 @@ from mmengine.config import Config
 CONFIGS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 JOINT = 'tarvis/tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py'
-TASK_CONFIGS = {
-    'vis': JOINT,
-    'vis-heldout': JOINT,
-    'vps': 'tarvis/tarvis_r18-b16-tiny_toy-joint-test-kitti-step.py',
-    'davis': 'tarvis/tarvis_r18-b16-tiny_toy-joint-test-davis.py',
-    'burst': 'tarvis/tarvis_r18-b16-tiny_toy-joint-test-burst.py',
-    'burst-mask': 'tarvis/tarvis_r18-b16-tiny_toy-joint-test-burst.py',
-}
+TASKS = ('vis', 'vis-heldout', 'vps', 'davis', 'burst', 'burst-mask')
 DEFAULT_TASKS = ['vis', 'vis-heldout', 'vps', 'davis', 'burst']
 HEADLINE = {
     'vis': ('youtube_vis/segm_mAP', ),
@@ -73,8 +66,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='the embedded toy data (make_toy_dataset.py)')
     parser.add_argument('--heldout', default='data/toy_heldout',
                         help='--out of make_toy_heldout.py (vis-heldout)')
+    parser.add_argument('--config', default=osp.join(CONFIGS, JOINT),
+                        help='the joint config (with task_tests)')
     parser.add_argument('--tasks', nargs='+', default=DEFAULT_TASKS,
-                        choices=sorted(TASK_CONFIGS))
+                        choices=TASKS)
     parser.add_argument('--max-videos', type=int, default=None,
                         help='score the first N videos of each split only')
     parser.add_argument('--work-dir', default='work_dirs/score_joint_toy')
@@ -92,17 +87,36 @@ def _reroot(obj, toy_root: str):
     return obj
 
 
-def task_config(task: str, checkpoint: str, toy_root: str,
+def _plain(obj):
+    """ConfigDict / lists of them as plain dicts and lists."""
+    if hasattr(obj, 'to_dict'):
+        return obj.to_dict()
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return copy.deepcopy(obj)
+
+
+def task_config(config: str, task: str, checkpoint: str, toy_root: str,
                 heldout: Optional[str], work_dir: str,
                 max_videos: Optional[int] = None) -> Config:
     """Test config of one task for the joint checkpoint.
 
     Raises:
         FileNotFoundError: ``vis-heldout`` without the held-out files.
+        KeyError: a task the config's ``task_tests`` does not hold.
     """
-    cfg = Config.fromfile(osp.join(CONFIGS, TASK_CONFIGS[task]))
-    loader = _reroot(cfg.test_dataloader.to_dict(), toy_root)
-    evaluator = _reroot(copy.deepcopy(cfg.test_evaluator), toy_root)
+    cfg = Config.fromfile(config)
+    name = 'burst' if task == 'burst-mask' else task
+    if name not in ('vis', 'vis-heldout'):
+        tests = cfg.get('task_tests', {})
+        if name not in tests:
+            raise KeyError(f'{config}: task_tests has no {name!r} entry '
+                           f'(it has {sorted(tests)})')
+        cfg.model.update(copy.deepcopy(tests[name]['model']))
+        cfg.test_dataloader = copy.deepcopy(tests[name]['test_dataloader'])
+        cfg.test_evaluator = copy.deepcopy(tests[name]['test_evaluator'])
+    loader = _reroot(_plain(cfg.test_dataloader), toy_root)
+    evaluator = _reroot(_plain(cfg.test_evaluator), toy_root)
     if task == 'vis-heldout':
         ann = osp.join(heldout or '', HELDOUT_JSON)
         if not osp.isfile(ann):
@@ -136,7 +150,7 @@ def task_config(task: str, checkpoint: str, toy_root: str,
     return cfg
 
 
-def score(tasks: List[str], checkpoint: str, toy_root: str,
+def score(config: str, tasks: List[str], checkpoint: str, toy_root: str,
           heldout: Optional[str], work_dir: str,
           max_videos: Optional[int] = None) -> Dict[str, dict]:
     """Run each task's test loop on the same checkpoint.
@@ -148,8 +162,8 @@ def score(tasks: List[str], checkpoint: str, toy_root: str,
     from mmengine.runner import Runner
     out = {}
     for task in tasks:
-        cfg = task_config(task, checkpoint, toy_root, heldout, work_dir,
-                          max_videos)
+        cfg = task_config(config, task, checkpoint, toy_root, heldout,
+                          work_dir, max_videos)
         wall, cpu = time.perf_counter(), time.process_time()
         metrics = Runner.from_cfg(cfg).test()
         out[task] = dict(
@@ -178,9 +192,10 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     try:
-        results = score(args.tasks, args.checkpoint, args.toy_root,
-                        args.heldout, args.work_dir, args.max_videos)
-    except FileNotFoundError as e:
+        results = score(args.config, args.tasks, args.checkpoint,
+                        args.toy_root, args.heldout, args.work_dir,
+                        args.max_videos)
+    except (FileNotFoundError, KeyError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     os.makedirs(args.work_dir, exist_ok=True)

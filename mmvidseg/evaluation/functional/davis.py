@@ -302,9 +302,10 @@ def evaluate_davis_sequence(gt: np.ndarray, pred: np.ndarray,
                          f"'first_appearance', got {objects_from!r}")
     if objects_from == 'first_appearance':
         if task != 'semi-supervised':
-            raise ValueError("objects_from='first_appearance' is a "
-                             'semi-supervised protocol; the unsupervised '
-                             f'task scores every object already (got {task!r})')
+            raise ValueError(
+                "objects_from='first_appearance' is a semi-supervised "
+                'protocol; the unsupervised task scores every object '
+                f'already (got {task!r})')
         return _from_first_appearance(gt, pred, bound_th, name)
     first, _ = _split_void(gt[0])
     num_gt = int(first.max())
