@@ -153,14 +153,15 @@ def task_config(config: str, task: str, checkpoint: str, toy_root: str,
 def score(config: str, tasks: List[str], checkpoint: str, toy_root: str,
           heldout: Optional[str], work_dir: str,
           max_videos: Optional[int] = None) -> Dict[str, dict]:
-    """Run each task's test loop on the same checkpoint.
+    """Run each task's test loop on the same checkpoint; after each task
+    ``<work_dir>/scores.json`` holds the tasks scored so far.
 
     Returns:
         dict: task -> ``metrics`` (all numbers the evaluators return),
         ``cpu_s`` (process CPU seconds) and ``wall_s``.
     """
     from mmengine.runner import Runner
-    out = {}
+    out: Dict[str, dict] = {}
     for task in tasks:
         cfg = task_config(config, task, checkpoint, toy_root, heldout,
                           work_dir, max_videos)
@@ -171,6 +172,9 @@ def score(config: str, tasks: List[str], checkpoint: str, toy_root: str,
                      if isinstance(v, (int, float))},
             cpu_s=time.process_time() - cpu,
             wall_s=time.perf_counter() - wall)
+        os.makedirs(work_dir, exist_ok=True)
+        with open(osp.join(work_dir, 'scores.json'), 'w') as f:
+            json.dump(dict(checkpoint=checkpoint, tasks=out), f, indent=2)
     return out
 
 
@@ -198,11 +202,7 @@ def main(argv=None) -> int:
     except (FileNotFoundError, KeyError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
-    os.makedirs(args.work_dir, exist_ok=True)
     path = osp.join(args.work_dir, 'scores.json')
-    with open(path, 'w') as f:
-        json.dump(dict(checkpoint=args.checkpoint, tasks=results), f,
-                  indent=2)
     print(f'checkpoint {args.checkpoint}')
     print('\n'.join(summary_lines(results)))
     print(f'all metrics: {path}')

@@ -120,7 +120,8 @@ class BURSTHOTAMetric(BaseMetric):
         if len(set(ids.tolist())) != len(ids):
             raise ValueError(f'{where}: duplicate instances_id '
                              f'{ids.tolist()}')
-        keep = masks.reshape(len(masks), -1).any(1)  # omit empty masks
+        # omit empty masks; (N, H * W): -1 cannot be inferred when N = 0
+        keep = masks.reshape(len(masks), shape[0] * shape[1]).any(1)
         preds = [(int(i), self._category(int(lab), where), float(s),
                   rle['counts']) for i, lab, s, rle in zip(
                       ids[keep].tolist(), labels[keep].tolist(),
