@@ -241,7 +241,8 @@ task_tests = dict(
     # point-exemplar tracking (TarViS's BURST task; the joint training turns
     # 30 % of the VOS objects into points): the point of each track's first
     # annotated frame, clips 4 / 2 (official 8 / 4), exemplar-guided HOTA on
-    # every annotated frame. task='vos' there: mask exemplars (burst-mask).
+    # every annotated frame, tracks keep their GT categories (the model is
+    # class-agnostic). task='vos' there: mask exemplars (burst-mask).
     burst=dict(
         model=dict(
             task='pet',
@@ -264,4 +265,7 @@ task_tests = dict(
                     dict(type='PackExemplarPoints')
                 ])),
         test_evaluator=dict(
-            type='BURSTHOTAMetric', exemplar_guided=True, split='val')))
+            type='BURSTHOTAMetric',
+            exemplar_guided=True,
+            track_categories='ground_truth',  # as TarViS's BURST writer
+            split='val')))
