@@ -7,8 +7,10 @@
 # optimiser step, VOS batches of one object count) and GlobalBatchHook
 # (gradient accumulation keeps the global batch on any number of processes;
 # toy: 4 clips = 1 process x 2 clips x 2 accumulated batches). Evaluates toy
-# YouTube-VIS AP as the base config; the other tasks' scores with the same
-# weights: override model.task / test_cfg and the test data (README).
+# YouTube-VIS AP as the base config; the other tasks' test settings are in
+# `task_tests` below (same weights, only model.task / dataset_name / test_cfg
+# and the test data switched): tools/analysis_tools/score_joint_toy.py scores
+# one checkpoint on all four tasks (README).
 _base_ = ['./tarvis_r18-b16-tiny_1xb4-1200i_toy-ytvis.py']
 
 feat = 64
@@ -147,3 +149,123 @@ custom_hooks = [dict(type='GlobalBatchHook', global_batch=global_batch)]
 # each task leaves other query groups without gradient (multi-process runs)
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=True)
+
+# ---------------------------------------------------------------------------
+# Per-task test settings for the SAME weights, read by
+# tools/analysis_tools/score_joint_toy.py: `model` keys replace the model's
+# (test_cfg whole), `test_dataloader` / `test_evaluator` replace the toy
+# YouTube-VIS ones. Toy frames are 96 x 96 and never resized.
+_test_loader = dict(
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False))
+_load_track = dict(
+    type='TransformBroadcaster',
+    transforms=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadTrackAnnotations', with_mask=True),
+    ])
+task_tests = dict(
+    # video panoptic: the TOY_KITTI_STEP block and the official KITTI-STEP
+    # assembly (clips 6 / 3, scores >= 0.5) as the single-task toy VPS config
+    vps=dict(
+        model=dict(
+            task='vps',
+            dataset_name='TOY_KITTI_STEP',
+            test_cfg=dict(
+                clip_length=6,
+                overlap=3,
+                linker=dict(
+                    type='TarViSVPSAssembler',
+                    thing_classes=[3, 4, 5],  # square, circle, triangle
+                    max_tracks_per_clip=1000,
+                    track_score_threshold=0.5,
+                    video_score_threshold=0.5))),
+        test_dataloader=dict(
+            **_test_loader,
+            dataset=dict(
+                type='KITTISTEPDataset',
+                data_root=toy + 'kitti_step/',
+                split='val',
+                metainfo=dict(
+                    classes=('sky', 'wall', 'ground', 'square', 'circle',
+                             'triangle'),
+                    thing_classes=('square', 'circle', 'triangle')),
+                test_mode=True,
+                pipeline=[
+                    dict(
+                        type='TransformBroadcaster',
+                        transforms=[
+                            dict(type='LoadImageFromFile'),
+                            dict(
+                                type='LoadVideoPanopticAnnotations',
+                                with_panoptic=True),
+                        ]),
+                    dict(
+                        type='PackVideoPanopticInputs',
+                        meta_keys=('video_name', ))
+                ])),
+        test_evaluator=[
+            dict(type='STQMetric'),
+            dict(type='VPQMetric', window_convention='vipseg')
+        ]),
+    # semi-supervised VOS: each object's mask in its first annotated frame;
+    # clips 4 / 2 (official 12 / 6 on 480p) so the 8-frame toy videos go
+    # through the per-clip query re-initialisation. Toy objects may enter
+    # after frame 0 (the official protocol cannot score them): every object
+    # is scored on the frames after its first appearance, which equals the
+    # official J&F when all objects are in frame 0.
+    davis=dict(
+        model=dict(
+            task='vos',
+            test_cfg=dict(clip_length=4, overlap=2)),
+        test_dataloader=dict(
+            **_test_loader,
+            dataset=dict(
+                type='DAVISDataset',
+                data_root=toy + 'davis/DAVIS',
+                task='semi-supervised',
+                split='val',
+                with_void=False,
+                test_mode=True,
+                pipeline=[
+                    _load_track,
+                    dict(type='PackTrackInputs', meta_keys=('video_name', ))
+                ])),
+        test_evaluator=dict(
+            type='DAVISMetric',
+            task='semi-supervised',
+            objects_from='first_appearance')),
+    # point-exemplar tracking (TarViS's BURST task; the joint training turns
+    # 30 % of the VOS objects into points): the point of each track's first
+    # annotated frame, clips 4 / 2 (official 8 / 4), exemplar-guided HOTA on
+    # every annotated frame, tracks keep their GT categories (the model is
+    # class-agnostic). task='vos' there: mask exemplars (burst-mask).
+    burst=dict(
+        model=dict(
+            task='pet',
+            test_cfg=dict(clip_length=4, overlap=2)),
+        test_dataloader=dict(
+            **_test_loader,
+            dataset=dict(
+                type='BURSTDataset',
+                data_root=toy + 'burst/',
+                ann_file='annotations/val/all_classes.json',
+                exemplar_file='annotations/val/first_frame_annotations.json',
+                data_prefix=dict(img_path='frames/val'),
+                num_interleaved=10,
+                test_mode=True,
+                pipeline=[
+                    _load_track,
+                    dict(
+                        type='PackTrackInputs',
+                        meta_keys=('video_name', 'is_annotated')),
+                    dict(type='PackExemplarPoints')
+                ])),
+        test_evaluator=dict(
+            type='BURSTHOTAMetric',
+            exemplar_guided=True,
+            track_categories='ground_truth',  # as TarViS's BURST writer
+            split='val')))

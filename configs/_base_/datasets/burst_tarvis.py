@@ -36,6 +36,9 @@ test_dataloader = val_dataloader
 val_evaluator = dict(
     type='BURSTHOTAMetric',
     exemplar_guided=True,
+    # TarViS's result writer keeps the annotation's track_category_ids (the
+    # model labels every object 0)
+    track_categories='ground_truth',
     split='val',
     outfile_prefix='./work_dirs/tarvis_burst_val')
 test_evaluator = val_evaluator

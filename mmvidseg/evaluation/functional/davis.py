@@ -33,6 +33,15 @@ Definitions (identical to the official code):
   per-object names ``<seq>_<k>`` follow that order).
 * J&F = (mean over all objects of J-Mean + mean of F-Mean) / 2.
 
+Not official, opt-in (``objects_from='first_appearance'``, semi-supervised
+only): objects may enter after the first frame, as in YouTube-VOS and in the
+embedded toy DAVIS data. Every id of any ground-truth frame is an object, its
+exemplar is its first frame with pixels, and it is scored on the frames after
+that one, the last frame excluded as above. An object present in the first
+frame gets exactly the official rows, so on a sequence whose objects are all
+in its first frame both settings agree bit for bit; an object first seen in
+the last or second-to-last frame has no frame to score and no row.
+
 Speed: upstream dilates two full frames per object, frame and proposal.
 Here J comes for all (object, proposal) pairs from one joint histogram per
 frame, and each object's boundary and dilated boundary are computed once per
@@ -257,7 +266,8 @@ def evaluate_davis_sequence(gt: np.ndarray, pred: np.ndarray,
                             task: str = 'semi-supervised',
                             max_proposals: int = 20,
                             bound_th: float = 0.008,
-                            name: str = 'sequence'
+                            name: str = 'sequence',
+                            objects_from: str = 'first_frame'
                             ) -> Tuple[np.ndarray, np.ndarray]:
     """Per-object per-frame J and F of one sequence, as upstream.
 
@@ -271,15 +281,32 @@ def evaluate_davis_sequence(gt: np.ndarray, pred: np.ndarray,
         bound_th (float): Boundary tolerance (fraction of the diagonal, or
             pixels if >= 1). Defaults to 0.008.
         name (str): Sequence name for error messages.
+        objects_from (str): ``'first_frame'`` (official: the objects of the
+            first frame) or ``'first_appearance'`` (semi-supervised only, not
+            official: every object, scored after its first frame with pixels;
+            module docstring).
 
     Returns:
         tuple[np.ndarray, np.ndarray]: J and F, each (num_objects, T') with
-        T' = T - 2 (semi-supervised) or T, rows in upstream order.
+        T' = T - 2 (semi-supervised) or T, rows in upstream order. With
+        ``'first_appearance'``: one row per object with a frame to score,
+        in id order, NaN on the frames up to its first appearance
+        (:func:`davis_summary` drops them).
     """
     if gt.shape != pred.shape:
         raise ValueError(f'sequence {name}: predictions have shape '
                          f'{pred.shape} (frames, H, W), the ground truth '
                          f'{gt.shape}.')
+    if objects_from not in ('first_frame', 'first_appearance'):
+        raise ValueError("objects_from must be 'first_frame' or "
+                         f"'first_appearance', got {objects_from!r}")
+    if objects_from == 'first_appearance':
+        if task != 'semi-supervised':
+            raise ValueError(
+                "objects_from='first_appearance' is a semi-supervised "
+                'protocol; the unsupervised task scores every object '
+                f'already (got {task!r})')
+        return _from_first_appearance(gt, pred, bound_th, name)
     first, _ = _split_void(gt[0])
     num_gt = int(first.max())
     if task == 'semi-supervised':
@@ -320,6 +347,46 @@ def evaluate_davis_sequence(gt: np.ndarray, pred: np.ndarray,
     return j_all[rows, cols], f_all[rows, cols]
 
 
+def _from_first_appearance(gt: np.ndarray, pred: np.ndarray,
+                           bound_th: float,
+                           name: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Semi-supervised J / F with objects scored after their first frame.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: (K', T - 2) J and F of the K' objects
+        with at least one scored frame, NaN on the frames up to each
+        object's first appearance.
+    """
+    labels_all = np.where(gt == VOID, 0, gt)
+    num_gt = int(labels_all.max()) if labels_all.size else 0
+    num_frames = gt.shape[0] - 2
+    present = np.stack([(labels_all == k).reshape(len(gt), -1).any(1)
+                        for k in range(1, num_gt + 1)]) if num_gt else \
+        np.zeros((0, len(gt)), bool)  # (K, T)
+    first = np.where(present.any(1), present.argmax(1), len(gt))  # (K, )
+    pred = pred[1:-1]
+    num_pred = int(pred.max()) if pred.size else 0
+    if num_pred > num_gt:
+        raise ValueError(
+            f'sequence {name}: predicted id {num_pred} is higher than the '
+            f'number of objects ({num_gt}, over all annotated frames)')
+    kernel = disk(bound_pixels(gt.shape[1:], bound_th))
+    pairs = [(k, k) for k in range(1, num_gt + 1)]
+    j_all = np.full((num_gt, num_frames), np.nan)  # (K, T - 2)
+    f_all = np.full((num_gt, num_frames), np.nan)  # (K, T - 2)
+    for t in range(num_frames):
+        j_val, f_val = frame_jf(labels_all[t + 1], pred[t], num_gt,
+                                num_gt, None, kernel, pairs)
+        idx = np.arange(num_gt)
+        j_all[:, t], f_all[:, t] = j_val[idx, idx], f_val[idx, idx]
+    # frame t + 1 of the video is scored for object k when t + 1 > first[k]
+    scored = np.arange(1, num_frames + 1)[None] > first[:, None]  # (K, T-2)
+    j_all[~scored] = np.nan
+    f_all[~scored] = np.nan
+    keep = scored.any(1)
+    return j_all[keep], f_all[keep]
+
+
 def davis_summary(per_sequence: Dict[str, Tuple[np.ndarray, np.ndarray]],
                   decay: str = 'official') -> Dict:
     """Global DAVIS numbers from per-sequence J / F (upstream
@@ -340,6 +407,10 @@ def davis_summary(per_sequence: Dict[str, Tuple[np.ndarray, np.ndarray]],
         for k in range(j_seq.shape[0]):
             entry = per_object.setdefault(f'{seq}_{k + 1}', {})
             for key, values in (('J', j_seq[k]), ('F', f_seq[k])):
+                # NaN = a frame before the object's first appearance
+                # (objects_from='first_appearance'); official rows have none
+                # (J of an empty union is 1, F is always defined)
+                values = values[~np.isnan(values)]
                 mean, recall, dec = db_statistics(values, decay)
                 for lst, val in zip(stats[key], (mean, recall, dec)):
                     lst.append(val)

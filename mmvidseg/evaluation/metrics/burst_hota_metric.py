@@ -59,6 +59,13 @@ class BURSTHOTAMetric(BaseMetric):
             label.
         split (str): ``split`` of the written result JSON (the official
             tool checks it against the GT file). Defaults to ``'val'``.
+        track_categories (str): Category of a predicted track:
+            ``'prediction'`` (majority vote of its labels) or
+            ``'ground_truth'`` (exemplar-guided only: a predicted track whose
+            id is a GT track id of the video takes that track's category, as
+            TarViS's ``inference/result_formatters/burst.py`` keeps the
+            annotation file's ``track_category_ids``; class-agnostic VOS /
+            PET models label every object 0). Defaults to ``'prediction'``.
         outfile_prefix (str, optional): Writes ``<prefix>/results.json`` in
             the BURST result format (GT sequences with predicted
             ``track_category_ids`` and ``segmentations``). Defaults to None.
@@ -72,10 +79,19 @@ class BURSTHOTAMetric(BaseMetric):
                  exemplar_guided: bool = False,
                  category_ids: Optional[Sequence[int]] = None,
                  split: str = 'val',
+                 track_categories: str = 'prediction',
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if track_categories not in ('prediction', 'ground_truth'):
+            raise ValueError("track_categories must be 'prediction' or "
+                             f"'ground_truth', got {track_categories!r}")
+        if track_categories == 'ground_truth' and not exemplar_guided:
+            raise ValueError("track_categories='ground_truth' needs "
+                             'exemplar_guided=True (only there are predicted '
+                             'track ids the GT track ids)')
+        self.track_categories = track_categories
         self.exemplar_guided = exemplar_guided
         self.category_ids = category_ids
         self.split = split
@@ -120,7 +136,8 @@ class BURSTHOTAMetric(BaseMetric):
         if len(set(ids.tolist())) != len(ids):
             raise ValueError(f'{where}: duplicate instances_id '
                              f'{ids.tolist()}')
-        keep = masks.reshape(len(masks), -1).any(1)  # omit empty masks
+        # omit empty masks; (N, H * W): -1 cannot be inferred when N = 0
+        keep = masks.reshape(len(masks), shape[0] * shape[1]).any(1)
         preds = [(int(i), self._category(int(lab), where), float(s),
                   rle['counts']) for i, lab, s, rle in zip(
                       ids[keep].tolist(), labels[keep].tolist(),
@@ -168,6 +185,9 @@ class BURSTHOTAMetric(BaseMetric):
                     votes.setdefault(str(tid), Counter())[cat] += 1
             pred_cats = {t: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
                          for t, c in votes.items()}
+            if self.track_categories == 'ground_truth':
+                pred_cats.update({t: gt_cats[t] for t in pred_cats
+                                  if t in gt_cats})
             pred_seqs.append(dict(base, track_category_ids=pred_cats,
                                   segmentations=[
                                       {str(t): dict(rle=c, score=s)

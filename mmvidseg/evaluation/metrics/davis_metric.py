@@ -52,6 +52,17 @@ class DAVISMetric(BaseMetric):
             top; unsupervised proposals ranked by the model).
         max_objects (int): ``'rank'`` only: instances kept (the benchmark's
             20 proposals).
+        objects_from (str): Semi-supervised objects: ``'first_frame'``
+            (official DAVIS-2017: the objects of the first frame; a higher
+            predicted id is an error) or ``'first_appearance'`` (not
+            official, YouTube-VOS-like: every object of the sequence, scored
+            on the frames after its first annotated frame, the last frame
+            excluded as DAVIS does; equal to the official numbers when all
+            objects are in the first frame). The embedded toy DAVIS data
+            lets objects enter later (5 of the 40 validation objects, one
+            video with none in frame 0), which the official protocol cannot
+            score; TarViS and the VOS accumulators already take each
+            object's exemplar from its first annotated frame.
         collect_device (str): ``'cpu'`` or ``'gpu'``.
         prefix (str): Metric name prefix. Defaults to ``'davis'``.
     """
@@ -65,6 +76,7 @@ class DAVISMetric(BaseMetric):
                  decay: str = 'official',
                  pred_order: str = 'score',
                  max_objects: int = DAVIS_MAX_PROPOSALS,
+                 objects_from: str = 'first_frame',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = 'davis') -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -76,6 +88,13 @@ class DAVISMetric(BaseMetric):
         if pred_order not in ('score', 'rank'):
             raise ValueError("pred_order must be 'score' or 'rank', got "
                              f'{pred_order!r}')
+        if objects_from not in ('first_frame', 'first_appearance'):
+            raise ValueError("objects_from must be 'first_frame' (official) "
+                             f"or 'first_appearance', got {objects_from!r}")
+        if objects_from != 'first_frame' and task != 'semi-supervised':
+            raise ValueError("objects_from='first_appearance' needs task="
+                             "'semi-supervised'")
+        self.objects_from = objects_from
         self.pred_order = pred_order
         self.max_objects = max_objects
         self.task = task
@@ -123,8 +142,9 @@ class DAVISMetric(BaseMetric):
         if self.format_only:
             return {}
         per_seq = {
-            rec['name']: evaluate_davis_sequence(rec['gt'], rec['pred'],
-                                                 self.task, name=rec['name'])
+            rec['name']: evaluate_davis_sequence(
+                rec['gt'], rec['pred'], self.task, name=rec['name'],
+                objects_from=self.objects_from)
             for rec in videos
         }
         summary = davis_summary(per_seq, self.decay)

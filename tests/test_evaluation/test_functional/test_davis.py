@@ -121,3 +121,40 @@ def test_statistics_hand_computed_and_decay_wrap():
     assert np.isnan(db_statistics(values)[2])
     assert db_statistics(values, 'fixed')[2] == pytest.approx(
         values[:76].mean() - values[224:].mean())
+
+
+def test_first_appearance_equals_official_when_all_start_in_frame_0():
+    rng = np.random.default_rng(1)
+    gt = squares(6, 16, 20, {1: (1, 6, 1, 7), 2: (8, 15, 9, 19)})
+    pred = gt.copy()
+    pred[rng.random(gt.shape) < 0.1] = 0
+    pred[:, 0:3, 10:14] = 2
+    official = evaluate_davis_sequence(gt, pred)
+    late = evaluate_davis_sequence(gt, pred, objects_from='first_appearance')
+    for a, b in zip(official, late):
+        assert a.shape == b.shape == (2, 4) and np.array_equal(a, b)
+    assert davis_summary({'s': official}) == davis_summary({'s': late})
+
+
+def test_first_appearance_scores_late_objects_after_their_first_frame():
+    gt = squares(6, 12, 12, {1: (0, 4, 0, 4)})
+    gt[3:, 6:10, 6:10] = 2  # object 2 enters in frame 3
+    gt[5, 0:2, 8:12] = 3  # object 3 only in the last frame: nothing scored
+    pred = np.where(gt == 3, 0, gt)
+    pred[1:3, 6:10, 6:10] = 2  # before object 2 exists: not scored
+    pred[4, 6:10, 8:10] = 0  # half of object 2 in frame 4
+    with pytest.raises(ValueError, match='id 2 is higher'):
+        evaluate_davis_sequence(gt, pred)  # official: frame-0 objects only
+    j, f = evaluate_davis_sequence(gt, pred, objects_from='first_appearance')
+    assert j.shape == f.shape == (2, 4)  # objects 1, 2 over frames 1..4
+    assert (j[0] == 1).all() and (f[0] == 1).all()
+    assert np.isnan(j[1, :3]).all() and j[1, 3] == 0.5  # frame 4 only
+    res = davis_summary({'s': (j, f)})
+    assert res['per_object']['s_2']['J-Mean'] == 0.5
+    assert res['per_object']['s_2']['J-Recall'] == 0.0  # 0.5 is not > 0.5
+    assert res['J-Mean'] == 0.75
+    with pytest.raises(ValueError, match='semi-supervised protocol'):
+        evaluate_davis_sequence(gt, pred, 'unsupervised',
+                                objects_from='first_appearance')
+    with pytest.raises(ValueError, match="got 'later'"):
+        evaluate_davis_sequence(gt, pred, objects_from='later')

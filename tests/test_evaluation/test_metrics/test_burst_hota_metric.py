@@ -53,3 +53,37 @@ def test_burst_hota_metric_gt_as_prediction_and_random(tmp_path):
         ref['HOTA_all'], abs=1e-9)
     assert written['sequences'][0]['annotated_image_paths'][1] == \
         'frame0030.jpg'
+
+
+def test_burst_hota_metric_frames_without_predictions():
+    """A frame with no predicted object (VOS / PET before any exemplar, or
+    every object lost) is an empty prediction, not an error."""
+    rng = np.random.default_rng(2)
+    gt_a = _tracks(rng, 4)
+    pred_a = [dict(f) if t % 2 else {} for t, f in enumerate(gt_a)]
+    res = _run(BURSTHOTAMetric(category_ids=[4, 13]),
+               [('a', gt_a, [{} for _ in gt_a], True)])
+    assert res['burst/HOTA_all'] == 0.0
+    res = _run(BURSTHOTAMetric(category_ids=[4, 13]),
+               [('a', gt_a, pred_a, True)])
+    assert 0 < res['burst/HOTA_all'] < 100
+
+
+def test_burst_hota_metric_track_categories_from_ground_truth():
+    """Class-agnostic exemplar-guided predictions (every label 0) only match
+    their GT tracks when the tracks take the GT categories, as TarViS's
+    BURST result writer keeps the annotation's track_category_ids."""
+    rng = np.random.default_rng(3)
+    gt_a = _tracks(rng, 4)
+    pred_a = [{k: (0, m) for k, (_, m) in f.items()} for f in gt_a]
+    assert any(lab == 1 for f in gt_a for lab, _ in f.values())
+    cats = [4, 13]
+    res = _run(BURSTHOTAMetric(category_ids=cats, exemplar_guided=True,
+                               track_categories='ground_truth'),
+               [('a', gt_a, pred_a, True)])
+    assert res['burst/HOTA_all'] == pytest.approx(100.0)
+    res = _run(BURSTHOTAMetric(category_ids=cats, exemplar_guided=True),
+               [('a', gt_a, pred_a, True)])
+    assert res['burst/HOTA_all'] < 100
+    with pytest.raises(ValueError, match='needs exemplar_guided=True'):
+        BURSTHOTAMetric(track_categories='ground_truth')

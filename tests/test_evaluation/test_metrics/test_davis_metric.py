@@ -87,3 +87,24 @@ def test_instances_ground_truth_with_void_and_global_ids():
     metric.dataset_meta = {}
     metric.process({}, [track.to_dict()])
     assert metric.evaluate(1)['davis/J&F-Mean'] == 1.0
+
+
+def test_objects_from_first_appearance():
+    """An object that enters late (toy DAVIS): an error under the official
+    protocol, scored after its first frame with 'first_appearance'."""
+    gt = np.zeros((5, 12, 16), np.uint8)
+    gt[:, 1:5, 1:6] = 1
+    gt[2:, 6:11, 8:15] = 2  # enters in frame 2
+    results = {}
+    for objects_from in ('first_frame', 'first_appearance'):
+        metric = DAVISMetric(objects_from=objects_from)
+        metric.dataset_meta = {}
+        metric.process({}, _video(gt, _as_instances))
+        try:
+            results[objects_from] = metric.evaluate(1)
+        except ValueError as e:
+            results[objects_from] = str(e)
+    assert 'id 2 is higher' in results['first_frame']
+    assert results['first_appearance']['davis/J&F-Mean'] == 1.0
+    with pytest.raises(ValueError, match="needs task='semi-supervised'"):
+        DAVISMetric(task='unsupervised', objects_from='first_appearance')
