@@ -183,6 +183,13 @@ class BURSTDataset(BaseVideoDataset):
             frame = frames[position[fname]]
             frame['is_annotated'] = True
             for track, seg in segs_t.items():
+                if str(track) not in seq['track_category_ids']:
+                    # the reference fails with a bare KeyError here
+                    raise DatasetFormatError(
+                        f'{where} frame {fname}: a segmentation for track '
+                        f'{track}, which track_category_ids does not list '
+                        f'(tracks: {sorted(seq["track_category_ids"])}); add '
+                        'its category or remove the segmentation')
                 rle = dict(size=[h, w], counts=seg['rle'])
                 if not self.test_mode and \
                         rle_area(rle) < self.min_mask_area:

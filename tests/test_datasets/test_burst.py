@@ -91,6 +91,27 @@ def test_a_track_without_exemplar_frame_is_named(toy_root, tmp_path):
                      test_mode=True)
 
 
+def test_an_exemplar_for_an_unlisted_track_is_named(toy_root, tmp_path):
+    """A segmentation whose track id is not in track_category_ids (an
+    exemplar for an object the sequence does not have)."""
+    raw = json.load(open(toy_root / 'burst/annotations/val/'
+                         'first_frame_annotations.json'))
+    seq = raw['sequences'][0]
+    frame = next(i for i, s in enumerate(seq['segmentations']) if s)
+    seg = next(iter(seq['segmentations'][frame].values()))
+    seq['segmentations'][frame]['77'] = seg
+    (tmp_path / 'ff.json').write_text(json.dumps(raw))
+    fname = seq['annotated_image_paths'][frame]
+    for test_mode in (True, False):
+        with pytest.raises(DatasetFormatError,
+                           match=f'valid_0000 frame {fname}: a segmentation '
+                           'for track 77, which track_category_ids does not '
+                           'list'):
+            BURSTDataset(ann_file=str(tmp_path / 'ff.json'),
+                         data_prefix=dict(img_path='frames/val'),
+                         test_mode=test_mode)
+
+
 def test_full_ground_truth_with_points_of_the_exemplar_file(toy_root):
     ds = BURSTDataset(data_root=str(toy_root / 'burst'),
                       ann_file='annotations/val/all_classes.json',

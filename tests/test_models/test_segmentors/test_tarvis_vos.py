@@ -106,6 +106,25 @@ def test_vos_loss_one_frame_and_bad_batches():
         model.loss(x, s)
 
 
+def test_vos_batch_with_different_object_counts_trims_to_the_fewest():
+    """Documented handling (official ``prepare_vos_inputs``): every sample
+    keeps a random subset of min(counts) objects."""
+    model = build_vos().train()
+    x1, s1 = make_video(2, late=0)  # 2 objects in the reference frame
+    x2, s2 = make_video(2)  # 1 object
+    seen = []
+    forward = model.object_encoder.forward
+
+    def spy(*args, **kwargs):
+        seen.append([m.shape[0] for m in kwargs['ref_masks']])
+        return forward(*args, **kwargs)
+
+    model.object_encoder.forward = spy
+    losses = model.loss(torch.cat([x1, x2]), s1 + s2)
+    assert torch.isfinite(sum(losses.values()))
+    assert seen == [[1, 1]]
+
+
 def test_vos_predict_clips_suppression_and_format():
     model = build_vos().eval()
     x, s = make_video(7, late=3)
