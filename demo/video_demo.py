@@ -14,6 +14,13 @@ come; .gif at the end), and, with ``--results``, saved as JSON (per frame:
 track ids, labels, scores, COCO RLE masks). Progress shows frames/s and the
 process's resident memory.
 
+Video-TTT models (``configs/video_ttt``) adapt online as the frames come
+(one test-time training step per frame, then its prediction; ``--ttt-mode``
+``online`` / ``standard`` / ``frozen``); their semantic maps are drawn as
+class regions, their instances / panoptic things with frame-to-frame ids.
+``--resize W H`` scales every frame first (a model trained on small frames,
+or a faster CPU run).
+
 With ``--onnx`` the per-clip network runs in ONNX Runtime
 (:class:`mmvidseg.deployment.OnnxClipModel`; the graph from
 ``tools/deployment/export.py CONFIG CHECKPOINT``); the data preprocessor,
@@ -24,7 +31,11 @@ import json
 import sys
 import time
 
-from mmvidseg.apis import VideoSession, init_model
+import cv2
+import numpy as np
+
+from mmvidseg.apis import VideoSession, init_model, iter_frames
+from mmvidseg.structures.masks import encode_masks
 from mmvidseg.utils.file_safety import add_force_argument, check_new_file
 from mmvidseg.utils.memory import current_rss_mb
 from mmvidseg.visualization import VideoWriterStream, draw_frame
@@ -47,11 +58,47 @@ def parse_args():
                         'consecutive windows')
     parser.add_argument('--text', nargs='+', help='referring models (MTTR): '
                         'one sentence per object to segment')
+    parser.add_argument('--resize', type=int, nargs=2, metavar=('W', 'H'),
+                        help='scale every frame to W x H first')
+    parser.add_argument('--ttt-mode', choices=['online', 'standard',
+                                               'frozen'],
+                        help='Video-TTT models: test-time training mode '
+                        "(default: the config's)")
+    parser.add_argument('--ttt-batch-size', type=int, help='Video-TTT: '
+                        'masked copies per step (official 32)')
+    parser.add_argument('--ttt-accum-iter', type=int, help='Video-TTT: '
+                        'micro-batches per step')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--onnx', help='exported per-clip graph of this '
                         'config and checkpoint, run with ONNX Runtime')
     add_force_argument(parser)
     return parser.parse_args()
+
+
+def resized(frames, size):
+    """Frames scaled to ``size`` = (W, H)."""
+    for frame in frames:
+        yield cv2.resize(frame, tuple(size), interpolation=cv2.INTER_AREA)
+
+
+def class_names(model):
+    """The checkpoint's class names, else the config's test dataset's, if
+    their number matches the model's classes (otherwise label numbers)."""
+    head = getattr(model, 'panoptic_head', None) or getattr(
+        model, 'track_head', None)
+    num = getattr(head, 'num_classes', None)
+    cfg_meta = model.cfg.get('test_dataloader', {}).get('dataset', {}).get(
+        'metainfo') or {}
+    for where, names in (
+            ('checkpoint', (getattr(model, 'dataset_meta', None)
+                            or {}).get('classes')),
+            ('config', cfg_meta.get('classes'))):
+        if names and (num is None or len(names) == num):
+            return list(names)
+        if names:
+            print(f'{where} has {len(names)} class names for a model of '
+                  f'{num} classes: not used', file=sys.stderr)
+    return None
 
 
 def main():
@@ -64,17 +111,32 @@ def main():
     if args.onnx:
         from mmvidseg.deployment import OnnxClipModel
         model = OnnxClipModel(model, args.onnx)
-    session = VideoSession(model, window=args.window, overlap=args.overlap)
-    classes = (getattr(model, 'dataset_meta', None) or {}).get('classes')
+    ttt = {k: v for k, v in (('mode', args.ttt_mode),
+                             ('batch_size', args.ttt_batch_size),
+                             ('accum_iter', args.ttt_accum_iter))
+           if v is not None}
+    session = VideoSession(model, window=args.window, overlap=args.overlap,
+                           ttt=ttt or None)
+    if args.resize:
+        source = resized(iter_frames(source, args.max_frames), args.resize)
+    classes = class_names(model)
     if args.text:
         session.add_prompt(0, text=args.text)
         classes = args.text  # each object is labelled with its sentence
     tracks, start, peak = [], time.perf_counter(), 0.0
     with VideoWriterStream(args.out, args.fps, overwrite=args.force) as out:
-        for r in session.propagate(source, args.max_frames):
+        for r in session.propagate(source, None if args.resize else
+                                   args.max_frames):
             keep = r.scores >= args.score_thr
             labels = r.track_ids if args.text else r.labels
-            out.write(draw_frame(r.image, r.masks[keep], r.track_ids[keep],
+            image = r.image
+            if r.semantic is not None:  # class regions under the tracks
+                present = np.unique(r.semantic)
+                image = draw_frame(image, r.semantic[None] == present[:, None,
+                                                                      None],
+                                   present + 1000, present, None, classes,
+                                   alpha=0.4, show_ids=False)
+            out.write(draw_frame(image, r.masks[keep], r.track_ids[keep],
                                  labels[keep], r.scores[keep], classes,
                                  frame_text=f'frame {r.frame_idx}'))
             if args.results:
@@ -82,6 +144,11 @@ def main():
                     frame=r.frame_idx, track_ids=r.track_ids.tolist(),
                     labels=r.labels.tolist(), scores=r.scores.tolist(),
                     masks=r.rle()))
+                if r.semantic is not None:  # per class: its RLE region
+                    present = np.unique(r.semantic)
+                    tracks[-1]['semantic'] = dict(
+                        labels=present.tolist(), masks=encode_masks(
+                            r.semantic[None] == present[:, None, None]))
             peak = max(peak, current_rss_mb())
             took = time.perf_counter() - start
             print(f'\rframe {r.frame_idx + 1}  '

@@ -14,6 +14,9 @@
 _base_ = ['./video-ttt_r18-b16-tiny_toy.py']
 
 num_classes = 6
+# the toy's panoptic ids (mmvidseg/datasets/toy/metainfo.py), not KITTI-STEP's
+# 19 names that KITTIStepStream would otherwise put in the checkpoint meta
+toy_classes = ('sky', 'wall', 'ground', 'square', 'circle', 'triangle')
 model = dict(
     panoptic_head=dict(
         num_things_classes=0,
@@ -47,6 +50,7 @@ train_dataloader = dict(
         type='KITTIStepStream',
         data_root='data/ttt_toy/ttt_train/kitti_step/',
         splits=('train', ),
+        metainfo=dict(classes=toy_classes),
         pipeline=train_pipeline))
 test_dataloader = dict(
     batch_size=1,
@@ -57,6 +61,7 @@ test_dataloader = dict(
         type='KITTIStepStream',
         data_root='data/ttt_toy/ttt_shift/kitti_step/',
         splits=('val', ),
+        metainfo=dict(classes=toy_classes),
         pipeline=test_pipeline))
 test_evaluator = dict(type='FrameMIoUMetric', num_classes=num_classes)
 val_dataloader = val_evaluator = val_cfg = None

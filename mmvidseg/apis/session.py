@@ -18,7 +18,10 @@ Clip-based models (Mask2Former-VIS, TeViT, STEm-Seg, TarViS-VIS and
 TarViS-VPS) run over overlapping windows of ``window`` frames; the ids of
 consecutive windows are linked by
 :mod:`mmvidseg.models.trackers.window_linking` (the same code as TeViT's
-chunked mode). Video panoptic models (``pred_panoptic_seg`` maps,
+chunked mode; a track missing from a window is carried for up to
+``max_missing`` windows: see
+:class:`~mmvidseg.models.trackers.window_linking.WindowLinker`). Video
+panoptic models (``pred_panoptic_seg`` maps,
 ``label + track_id * label_divisor``) stream the same way: their thing
 segments are the tracks (masks linked across windows by mask IoU, ids from
 1), their stuff is taken per frame from the window that reports the frame,
@@ -29,7 +32,8 @@ of ``window`` decoded frames plus the not-yet-reported results of one
 window, whatever the video
 length. Every result carries its frame index, global track ids, labels,
 scores and masks at the frame's original size (:meth:`FrameResult.rle` for
-COCO RLE).
+COCO RLE). Video-TTT models (``Mask2FormerTTT``) adapt and predict frame
+by frame instead (:mod:`mmvidseg.apis.ttt_stream`).
 
 Difference from the offline chunked mode: offline, the last window is moved
 back to end at the video's last frame; a stream does not know its end in
@@ -48,10 +52,11 @@ import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.structures import InstanceData
 
-from mmvidseg.models.trackers.window_linking import handover, link_ids
+from mmvidseg.models.trackers.window_linking import WindowLinker, handover
 from mmvidseg.structures.masks import encode_masks
 
 from .inference import IMAGE_EXTS, _frame_pipeline
+from .ttt_stream import TTTStream, is_ttt_model
 
 Source = Union[str, int, Iterable[np.ndarray]]
 
@@ -73,6 +78,8 @@ class FrameResult:
             (stuff and void: track 0; void keeps the model's void label)
             with this session's track ids; the tracks above are its thing
             segments, with score 1.0 (the panoptic output has no score).
+        semantic (np.ndarray, optional): Semantic models (Video-TTT): the
+            ``(H, W)`` int64 class map of the frame.
     """
     frame_idx: int
     track_ids: np.ndarray
@@ -81,6 +88,7 @@ class FrameResult:
     masks: np.ndarray = field(repr=False)
     image: Optional[np.ndarray] = field(default=None, repr=False)
     panoptic: Optional[np.ndarray] = field(default=None, repr=False)
+    semantic: Optional[np.ndarray] = field(default=None, repr=False)
 
     def rle(self) -> List[dict]:
         """COCO RLE (JSON counts) of every mask."""
@@ -219,6 +227,29 @@ class _Window:
         self.frames.append(frame)
         self.semantic.append(labels)
 
+    def ends(self, shape, last: bool) -> torch.Tensor:
+        """``(n, H, W)`` each local track's last (or first) mask."""
+        order = self.frames[::-1] if last else self.frames
+        out = np.zeros((len(self.local_ids), ) + tuple(shape), bool)
+        for k, i in enumerate(self.local_ids):
+            out[k] = next(f[i][2] for f in order if i in f)
+        return torch.from_numpy(out)
+
+    def carry(self, global_id: int, label: int, score: float,
+              src: int) -> None:
+        """Report track ``global_id`` (``label``, ``score``) wherever local
+        track ``src`` is: a track carried through a window that reports its
+        object under another class (:class:`WindowLinker`)."""
+        local = max(self.local_ids) + 1
+        for frame in self.frames:
+            if src in frame:
+                frame[local] = (label, score, frame[src][2])
+        self.local_ids.append(local)
+        self.global_ids[local] = global_id
+
+    def last_score(self, local: int) -> float:
+        return next(f[local][1] for f in self.frames[::-1] if local in f)
+
     def stack(self, offsets: List[int], shape) -> List[torch.Tensor]:
         """Per frame offset ``(n, H, W)`` masks in ``local_ids`` order."""
         out = []
@@ -272,16 +303,40 @@ class VideoSession:
         memory_budget_mb (float, optional): Refuse settings whose decoded
             frames alone (``window`` frames of the first frame's size, as
             uint8) exceed this; checked at the first frame.
+        max_missing (int): Windows a track survives without a match of its
+            own (:class:`~mmvidseg.models.trackers.window_linking.
+            WindowLinker`): carried on the mask of its object reported under
+            another class, or held with its last mask and re-linked when it
+            reappears. 0: a track ends at the first window without it.
+            Defaults to 2.
+        ttt (dict, optional): Video-TTT models (``Mask2FormerTTT``): the
+            ``mode`` (``'online'`` / ``'standard'`` / ``'frozen'``) and
+            :class:`~mmvidseg.engine.runner.OnlineTTT` settings, over the
+            config's ``test_cfg``. Such a model adapts and predicts frame by
+            frame (:mod:`mmvidseg.apis.ttt_stream`): ``window`` is its TTT
+            window and ``overlap`` does not apply; every :meth:`reset`
+            (a new stream) restores the checkpoint weights.
     """
 
     def __init__(self, model, window: Optional[int] = None,
                  overlap: Optional[int] = None, iou_thr: float = 0.5,
                  memory_budget_mb: Optional[float] = None,
-                 class_aware: bool = True) -> None:
+                 class_aware: bool = True, max_missing: int = 2,
+                 ttt: Optional[dict] = None) -> None:
         reason = getattr(model, 'stream_unsupported', None)
         if reason:
             raise NotImplementedError(
                 f'{type(model).__name__} cannot stream: {reason}')
+        self._ttt = None
+        if is_ttt_model(model):
+            ttt = dict(ttt or {})
+            if window is not None:
+                ttt['window_size'] = window
+            self._ttt = TTTStream(model, iou_thr, max_missing, ttt)
+            window, overlap = self._ttt.window_size, 0
+        elif ttt is not None:
+            raise ValueError(f'ttt={ttt} is for Video-TTT models; '
+                             f'{type(model).__name__} is not one')
         stream_cfg = (getattr(model, 'cfg', None) or {}).get('stream_cfg',
                                                               {}) or {}
         self.window = int(window or stream_cfg.get('window', 8))
@@ -292,6 +347,7 @@ class VideoSession:
                              f'window={self.window})')
         self.model, self.iou_thr = model, iou_thr
         self.class_aware = class_aware
+        self.max_missing = int(max_missing)
         self.memory_budget_mb = memory_budget_mb
         # video panoptic models: thing ids from 1 (0 = stuff in the maps)
         linker = getattr(model, 'linker', None)
@@ -309,7 +365,14 @@ class VideoSession:
         self._next_start = 0  # start of the next full window
         self._reported = 0  # frames reported
         self._prev: Optional[_Window] = None
-        self._next_id = 1 if getattr(self, '_panoptic', False) else 0
+        if getattr(self, '_ttt', None) is not None:
+            self._ttt.reset()
+        panoptic = getattr(self, '_panoptic', False)
+        # panoptic maps: one segment per pixel, no carrying on another's mask
+        self._linker = WindowLinker(self.iou_thr, self.max_missing,
+                                    carry_other_class=not panoptic and
+                                    self.class_aware,
+                                    next_id=1 if panoptic else 0)
         if not hasattr(self, '_texts'):
             self._texts: Dict[int, str] = {}
             self._vos_prompts: Dict[int, dict] = {}
@@ -439,6 +502,12 @@ class VideoSession:
                     f'window={self.window} frames of {frame.shape} need '
                     f'{need:.0f} MB > memory_budget_mb='
                     f'{self.memory_budget_mb}; lower the window')
+        if self._ttt is not None:  # adapt and predict at once
+            result = self._ttt.step(frame, self._count)
+            result.image = frame
+            self._count += 1
+            self._reported = self._count
+            return [result]
         self._ring.append(frame)
         self._count += 1
         if self._count == self._next_start + self.window:
@@ -527,22 +596,30 @@ class VideoSession:
                 self._reported,
                 start + handover(prev.start, start, self.window))
         elif not shared:  # the first window, or windows without overlap
-            ids = torch.arange(self._next_id,
-                               self._next_id + len(win.local_ids))
-            self._next_id += len(win.local_ids)
+            ids = self._linker.new_ids(len(win.local_ids))
             first = self._reported
         else:
-            ids, self._next_id = link_ids(
+            prev_labels = prev.labels()
+            link = self._linker.link(
                 torch.tensor([prev.global_ids[i] for i in prev.local_ids],
                              dtype=torch.long),
                 prev.stack([f - prev.start for f in shared], shape),
                 win.stack([f - start for f in shared], shape),
-                self._next_id, self.iou_thr,
-                *((prev.labels(), win.labels()) if self.class_aware else
-                  ()))
+                *((prev_labels, win.labels()) if self.class_aware else
+                  (None, None)),
+                prev_last=prev.ends(shape, last=True) if
+                self.max_missing and prev.local_ids else None,
+                cur_first=win.ends(shape, last=False) if
+                self.max_missing and win.local_ids else None)
+            ids = link.ids
             first = max(self._reported,
                         start + handover(prev.start, start, self.window))
         win.global_ids = dict(zip(win.local_ids, ids.tolist()))
+        if shared and not getattr(win, 'prompted', False):
+            for r, c in link.carried:  # tracks carried on another's mask
+                local = prev.local_ids[r]
+                win.carry(prev.global_ids[local], int(prev_labels[r]),
+                          prev.last_score(local), win.local_ids[c])
         out = []
         if prev is not None and shared:  # frames the previous window owns
             out += [prev.result(f - prev.start)

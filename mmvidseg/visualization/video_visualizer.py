@@ -58,7 +58,8 @@ def draw_frame(image: np.ndarray,
                scores: Optional[Sequence[float]] = None,
                class_names: Optional[Sequence[str]] = None,
                alpha: float = 0.5,
-               frame_text: Optional[str] = None) -> np.ndarray:
+               frame_text: Optional[str] = None,
+               show_ids: bool = True) -> np.ndarray:
     """Overlay instance masks with their track id, class and score.
 
     Args:
@@ -68,6 +69,8 @@ def draw_frame(image: np.ndarray,
         class_names: names indexed by label.
         alpha (float): Mask opacity.
         frame_text (str, optional): Text for the top-left corner.
+        show_ids (bool): Write ``#id`` in the labels (off for class maps,
+            whose "ids" only pick the colours).
 
     Returns:
         np.ndarray: A new ``(H, W, 3)`` BGR uint8 frame.
@@ -96,12 +99,12 @@ def draw_frame(image: np.ndarray,
             mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(out, contours, -1, tuple(int(c) for c in color),
                          thick)
-        text = f'#{int(track_ids[k])}'
+        text = f'#{int(track_ids[k])}' if show_ids else ''
         if labels is not None:
             label = int(labels[k])
             name = class_names[label] if class_names and label < len(
                 class_names) else str(label)
-            text += f' {name}'
+            text = f'{text} {name}'.strip()
         if scores is not None:
             text += f' {float(scores[k]):.2f}'
         labels_to_draw.append((text, mask))

@@ -126,6 +126,47 @@ def test_class_aware_linking_keeps_one_id_per_class(model):
     assert any(len(labs) == 2 for labs in labels_of[False].values())
 
 
+def test_a_class_missing_from_a_window_is_carried(model):
+    """One object under classes 0 and 1; class 0 leaves the top-k of the
+    window starting at frame 4: with max_missing it keeps its id and is
+    reported on every frame (on the object's mask), without it ends."""
+
+    def predict(start, frames):
+        labels = [1] if start == 4 else [0, 1]
+        samples = []
+        for _ in frames:
+            mask = np.zeros((len(labels), H, W), bool)
+            mask[:, :, :W // 2] = True
+            sample = DetDataSample()
+            sample.pred_track_instances = InstanceData(
+                instances_id=torch.arange(len(labels)),
+                labels=torch.tensor(labels),
+                scores=torch.tensor([0.9, 0.4][:len(labels)]),
+                masks=torch.from_numpy(mask))
+            samples.append(sample)
+        return _Window(start, samples)
+
+    frames = [np.zeros((H, W, 3), np.uint8)] * 12
+    per_frame = {}
+    for missing in (0, 2):
+        session = VideoSession(model, window=4, overlap=2,
+                               max_missing=missing)
+        session._predict = predict
+        per_frame[missing] = list(session.propagate(frames))
+    ids = {int(t) for r in per_frame[2] for t in r.track_ids}
+    assert len(ids) == 2
+    for r in per_frame[2]:
+        assert sorted(r.labels.tolist()) == [0, 1]
+        k = r.labels.tolist().index(0)
+        assert r.scores[k] == pytest.approx(0.9)  # its own last score
+        assert r.masks[k][:, :W // 2].all()
+    # without carrying class 0 is absent from the frames of window 4 that
+    # window reports (5 and 6) and comes back under a new id
+    gone = [r.frame_idx for r in per_frame[0] if 0 not in r.labels]
+    assert gone == [5, 6]
+    assert len({int(t) for r in per_frame[0] for t in r.track_ids}) == 3
+
+
 def test_step_reports_as_soon_as_a_window_ran(model):
     session = VideoSession(model, window=4, overlap=2)
     calls = _fake_predict(session)

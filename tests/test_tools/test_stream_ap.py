@@ -29,10 +29,17 @@ def test_tracks_to_results_one_entry_per_track():
               _frame(1, [0, 3], [1, 0], [0.6, 0.5]),
               _frame(2, [3], [0], [0.7])]
     res = stream_ap.tracks_to_results(frames, video_id=7, num_frames=3,
-                                      category_ids=[10, 20])
+                                      category_ids=[10, 20], score='mean')
     assert [r['category_id'] for r in res] == [20, 10]
     assert res[0]['score'] == pytest.approx(0.7)  # mean of .8 and .6
     assert res[1]['score'] == pytest.approx(0.6)
+    # default: over the video's frames, absent frames count 0
+    video = stream_ap.tracks_to_results(frames, 7, 3, [10, 20])
+    assert [r['score'] for r in video] == pytest.approx([1.4 / 3, 1.2 / 3])
+    assert [r['segmentations'] for r in video] == [
+        r['segmentations'] for r in res]
+    with pytest.raises(ValueError, match="score='max'"):
+        stream_ap.tracks_to_results(frames, 7, 3, [10, 20], score='max')
     assert all(r['video_id'] == 7 for r in res)
     assert res[0]['segmentations'][2] is None
     assert res[1]['segmentations'][0] is None
@@ -49,3 +56,24 @@ def test_bad_window_is_named(text, msg):
     with pytest.raises(ValueError, match=msg):
         stream_ap.parse_window(text)
     assert stream_ap.parse_window('6/2') == (6, 2)
+
+
+def test_replay_model_reruns_nothing_within_a_video():
+    calls = []
+
+    class Model:
+        cfg = 'the config'
+
+        def test_step(self, data):
+            calls.append(data)
+            return [data * 10]
+
+    model = stream_ap._ReplayModel(Model())
+    assert model.cfg == 'the config'  # everything else is the model's
+    model.new_video()
+    assert [model.test_step(d) for d in (1, 2)] == [[10], [20]]
+    model.rewind()  # a second linking setting: the same windows again
+    assert [model.test_step(d) for d in (1, 2)] == [[10], [20]]
+    assert calls == [1, 2]
+    model.new_video()
+    assert model.test_step(3) == [30] and calls == [1, 2, 3]
