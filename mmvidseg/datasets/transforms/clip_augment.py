@@ -168,6 +168,21 @@ class ClipColorJitter(BaseTransform):
                 f'{self.brightness})')
 
 
+def _mask_and_box(mask: np.ndarray,
+                  caller: str) -> Tuple[np.ndarray, Tuple[int, ...]]:
+    """Boolean (H, W) mask and its box (x1, y1, x2, y2; x2 / y2 exclusive).
+
+    Raises:
+        ValueError: the mask is empty (as the official ``mask_to_bbox``).
+    """
+    mask = np.asarray(mask) > 0
+    box = mask_bbox(mask)
+    if box is None:
+        raise ValueError(f'{caller}: the mask is empty (the official crop '
+                         'needs at least one object pixel)')
+    return mask, tuple(int(v) for v in box)
+
+
 def mask_containing_crop(mask: np.ndarray,
                          crop_hw: Tuple[int, int],
                          min_coverage: float = 0.25,
@@ -184,12 +199,7 @@ def mask_containing_crop(mask: np.ndarray,
         ValueError: ``mask`` is empty (as the official ``mask_to_bbox``).
     """
     rng = rng or random
-    mask = np.asarray(mask) > 0
-    box = mask_bbox(mask)
-    if box is None:
-        raise ValueError('mask_containing_crop: the mask is empty (the '
-                         'official crop needs at least one instance pixel)')
-    x1, y1, x2, y2 = box
+    mask, (x1, y1, x2, y2) = _mask_and_box(mask, 'mask_containing_crop')
     im_h, im_w = mask.shape
     crop_h, crop_w = crop_hw
     required = max(1, int(np.float32(mask.sum()) * np.float32(min_coverage)))
@@ -329,12 +339,8 @@ def mask_preserving_crop(mask: np.ndarray,
         ValueError: ``mask`` is empty (as the official ``mask_to_bbox``).
     """
     rng = rng or random
-    mask = np.asarray(mask) > 0
-    box = mask_bbox(mask)
-    if box is None:
-        raise ValueError('mask_preserving_crop: the mask is empty (the '
-                         'official crop needs at least one object pixel)')
-    x1, y1, x2, y2 = box  # x2 / y2 exclusive
+    # x2 / y2 exclusive
+    mask, (x1, y1, x2, y2) = _mask_and_box(mask, 'mask_preserving_crop')
     im_h, im_w = mask.shape
     crop_h, crop_w = crop_hw
     if x2 - x1 >= crop_w or y2 - y1 >= crop_h:
