@@ -12,19 +12,10 @@ import math
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
-from mmvidseg.testing import config_path
+from mmvidseg.testing import config_path, reroot_toy
 
 CONFIG = 'tarvis/tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py'
 
-
-def _reroot(obj, root):
-    if isinstance(obj, dict):
-        return {k: _reroot(v, root) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_reroot(v, root) for v in obj]
-    if isinstance(obj, str) and obj.startswith('data/toy/'):
-        return obj.replace('data/toy', root, 1)
-    return obj
 
 
 class _Record(Hook):
@@ -45,7 +36,7 @@ class _Record(Hook):
 def test_three_steps_on_four_toy_tasks(toy_root, tmp_path):
     from mmengine.runner import Runner
     cfg = Config.fromfile(config_path(CONFIG))
-    cfg.train_dataloader = _reroot(cfg.train_dataloader.to_dict(),
+    cfg.train_dataloader = reroot_toy(cfg.train_dataloader.to_dict(),
                                    str(toy_root))
     cfg.train_dataloader['batch_sampler']['chunk_steps'] = 1
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=3)

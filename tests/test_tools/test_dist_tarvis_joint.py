@@ -17,19 +17,10 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from mmvidseg.testing import REPO_ROOT, config_path
+from mmvidseg.testing import REPO_ROOT, config_path, reroot_toy
 
 CONFIG = 'tarvis/tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py'
 
-
-def _reroot(obj, root):
-    if isinstance(obj, dict):
-        return {k: _reroot(v, root) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_reroot(v, root) for v in obj]
-    if isinstance(obj, str) and obj.startswith('data/toy/'):
-        return obj.replace('data/toy', root, 1)
-    return obj
 
 
 def _free_port():
@@ -41,7 +32,7 @@ def _free_port():
 @pytest.mark.slow
 def test_two_processes_train_the_joint_toy(toy_root, tmp_path):
     cfg = Config.fromfile(config_path(CONFIG))
-    loader = _reroot(cfg.train_dataloader.to_dict(), str(toy_root))
+    loader = reroot_toy(cfg.train_dataloader.to_dict(), str(toy_root))
     loader['batch_size'] = 1
     loader['batch_sampler']['chunk_steps'] = 1
     cfg.train_dataloader = loader

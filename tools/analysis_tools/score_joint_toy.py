@@ -43,6 +43,8 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
+from mmvidseg.testing import reroot_toy
+
 CONFIGS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 JOINT = 'tarvis/tarvis_r18-b16-tiny_1xb2-1200i_toy-joint.py'
@@ -76,16 +78,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _reroot(obj, toy_root: str):
-    """Replace the configs' ``data/toy`` prefix by ``toy_root``."""
-    if isinstance(obj, dict):
-        return {k: _reroot(v, toy_root) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_reroot(v, toy_root) for v in obj]
-    if isinstance(obj, str) and obj.startswith('data/toy/'):
-        return osp.join(toy_root, obj[len('data/toy/'):])
-    return obj
-
 
 def _plain(obj):
     """ConfigDict / lists of them as plain dicts and lists."""
@@ -115,8 +107,8 @@ def task_config(config: str, task: str, checkpoint: str, toy_root: str,
         cfg.model.update(copy.deepcopy(tests[name]['model']))
         cfg.test_dataloader = copy.deepcopy(tests[name]['test_dataloader'])
         cfg.test_evaluator = copy.deepcopy(tests[name]['test_evaluator'])
-    loader = _reroot(_plain(cfg.test_dataloader), toy_root)
-    evaluator = _reroot(_plain(cfg.test_evaluator), toy_root)
+    loader = reroot_toy(_plain(cfg.test_dataloader), toy_root)
+    evaluator = reroot_toy(_plain(cfg.test_evaluator), toy_root)
     if task == 'vis-heldout':
         ann = osp.join(heldout or '', HELDOUT_JSON)
         if not osp.isfile(ann):
