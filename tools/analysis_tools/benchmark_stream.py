@@ -11,6 +11,14 @@ peak(smallest) of the stream (flat memory: ~1.0).
 
     python tools/analysis_tools/benchmark_stream.py CONFIG [CHECKPOINT] \\
         --frames 1000 10000 --size 720 1280 --window 8 --overlap 2
+
+``--test-scale W H`` puts a ``Resize(scale=(W, H), keep_ratio=True)`` into
+the config's test pipeline, as the YouTube-VIS configs have: 720p frames are
+decoded and their results returned at 720p while the network runs at, e.g.,
+640 x 360 (a toy config has no resize and would run at full size).
+``--whole-frames N`` runs the whole-video reference on N frames instead of
+the smallest count (whole-video inference of 1,000 720p frames does not fit
+in memory: that is what the session is for).
 """
 import argparse
 import json
@@ -36,6 +44,30 @@ def synthetic_frames(num: int, h: int, w: int):
         yield frame
 
 
+def with_test_scale(cfg, scale) -> None:
+    """Resize every frame to ``scale`` (W, H, keep ratio) in ``cfg``'s test
+    pipeline, right after it is loaded (an existing ``Resize`` is
+    replaced)."""
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    for step in pipeline:
+        if step['type'] != 'TransformBroadcaster':
+            continue
+        transforms = [t for t in step['transforms'] if t['type'] != 'Resize']
+        load = [i for i, t in enumerate(transforms)
+                if t['type'] in ('LoadImageFromFile',
+                                 'mmdet.LoadImageFromNDArray')]
+        if not load:
+            break
+        transforms.insert(load[0] + 1, dict(type='Resize', scale=tuple(scale),
+                                            keep_ratio=True))
+        step['transforms'] = transforms
+        return
+    raise ValueError(
+        'benchmark_stream --test-scale: the config\'s '
+        'test_dataloader.dataset.pipeline has no TransformBroadcaster that '
+        'loads frames; put the Resize into the config instead.')
+
+
 def _child(args) -> None:
     import torch
 
@@ -43,19 +75,27 @@ def _child(args) -> None:
     from mmvidseg.utils.memory import peak_rss_mb
     torch.set_grad_enabled(False)
     model = init_model(args.config, args.checkpoint)
+    if args.test_scale:
+        with_test_scale(model.cfg, args.test_scale)
     frames = synthetic_frames(args.child_frames, *args.size)
     start = time.perf_counter()
     if args.child_mode == 'stream':
         session = VideoSession(model, window=args.window,
                                overlap=args.overlap)
-        count = sum(1 for _ in session.propagate(frames))
+        count, last = 0, None
+        for last in session.propagate(frames):
+            count += 1
+        # the size results come back at (the frames', whatever the model ran at)
+        shape = None if last is None else list(last.masks.shape[-2:])
     else:
         frames = list(frames)
         count = len(inference_video(model, frames))
+        shape = None
     took = time.perf_counter() - start
     peak = peak_rss_mb()
     print(json.dumps(dict(mode=args.child_mode, frames=count,
-                          fps=count / took, peak_rss_mb=peak)))
+                          fps=count / took, peak_rss_mb=peak,
+                          result_hw=shape)))
 
 
 def main():
@@ -69,6 +109,13 @@ def main():
     parser.add_argument('--overlap', type=int, default=2)
     parser.add_argument('--no-whole', action='store_true',
                         help='skip the whole-video reference')
+    parser.add_argument('--whole-frames', type=int,
+                        help='frames of the whole-video reference '
+                        '(default: the smallest --frames)')
+    parser.add_argument('--test-scale', type=int, nargs=2,
+                        metavar=('W', 'H'),
+                        help='resize frames to this scale (keep ratio) in '
+                        'the test pipeline; results stay at --size')
     parser.add_argument('--child-mode', choices=['stream', 'whole'],
                         help=argparse.SUPPRESS)
     parser.add_argument('--child-frames', type=int, help=argparse.SUPPRESS)
@@ -77,14 +124,16 @@ def main():
         return _child(args)
     runs = [('stream', n) for n in args.frames]
     if not args.no_whole:
-        runs.append(('whole', min(args.frames)))
+        runs.append(('whole', args.whole_frames or min(args.frames)))
     rows = []
     for mode, num in runs:
         cmd = [sys.executable, __file__, args.config] + \
             ([args.checkpoint] if args.checkpoint else []) + [
                 '--size', *map(str, args.size), '--window', str(args.window),
                 '--overlap', str(args.overlap), '--child-mode', mode,
-                '--child-frames', str(num)]
+                '--child-frames', str(num)] + \
+            (['--test-scale', *map(str, args.test_scale)]
+             if args.test_scale else [])
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             print(out.stderr[-2000:], file=sys.stderr)
@@ -92,13 +141,20 @@ def main():
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = rows[-1]
         print(f"{r['mode']:6s} {r['frames']:6d} frames  {r['fps']:7.2f} "
-              f"frames/s  peak RSS {r['peak_rss_mb']:8.0f} MB", flush=True)
+              f"frames/s  peak RSS {r['peak_rss_mb']:8.0f} MB"
+              + (f"  results {r['result_hw'][0]} x {r['result_hw'][1]}"
+                 if r.get('result_hw') else ''), flush=True)
     stream = [r for r in rows if r['mode'] == 'stream']
     print(f"stream peak({stream[-1]['frames']}) / peak({stream[0]['frames']}) "
           f"= {stream[-1]['peak_rss_mb'] / stream[0]['peak_rss_mb']:.3f}")
     whole = [r for r in rows if r['mode'] == 'whole']
     if whole:
-        same = [r for r in stream if r['frames'] == whole[0]['frames']][0]
+        same = [r for r in stream if r['frames'] == whole[0]['frames']]
+        if not same:
+            print(f"no stream run over {whole[0]['frames']} frames to "
+                  'compare whole-video inference with (add it to --frames)')
+            return
+        same = same[0]
         print(f"at {same['frames']} frames: whole-video / stream peak RSS = "
               f"{whole[0]['peak_rss_mb'] / same['peak_rss_mb']:.2f}, "
               f"frames/s stream / whole = {same['fps'] / whole[0]['fps']:.2f}")
