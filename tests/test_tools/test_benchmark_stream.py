@@ -1,6 +1,6 @@
 # Copyright (c) mmvidseg contributors. All rights reserved.
 """tools/analysis_tools/benchmark_stream.py: the test-scale option and one
-child run end to end."""
+child run end to end (results at the frames' size, progress lines)."""
 import importlib.util
 import json
 import os
@@ -55,7 +55,7 @@ def test_child_run_returns_results_at_frame_size():
     out = subprocess.run(
         [sys.executable, _PATH, config_path(_TOY), '--size', '96', '128',
          '--test-scale', '64', '48', '--window', '4', '--overlap', '1',
-         '--child-mode', 'stream', '--child-frames', '6'],
+         '--child-mode', 'stream', '--child-frames', '6', '--progress', '3'],
         capture_output=True, text=True,
         env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert out.returncode == 0, out.stderr[-2000:]
@@ -63,3 +63,8 @@ def test_child_run_returns_results_at_frame_size():
     assert row['mode'] == 'stream' and row['frames'] == 6
     assert row['peak_rss_mb'] > 0 and row['fps'] > 0
     assert row['result_hw'] == [96, 128]
+    # --progress: the peak so far after 3 and 6 frames, on stderr
+    progress = [line.split() for line in out.stderr.splitlines()
+                if line.startswith('  stream')]
+    assert [p[1] for p in progress] == ['3', '6']
+    assert float(progress[-1][-2]) <= row['peak_rss_mb']

@@ -18,7 +18,8 @@ decoded and their results returned at 720p while the network runs at, e.g.,
 640 x 360 (a toy config has no resize and would run at full size).
 ``--whole-frames N`` runs the whole-video reference on N frames instead of
 the smallest count (whole-video inference of 1,000 720p frames does not fit
-in memory: that is what the session is for).
+in memory: that is what the session is for). ``--progress N`` prints the
+stream's frames/s and peak RSS so far every N frames.
 """
 import argparse
 import json
@@ -85,6 +86,12 @@ def _child(args) -> None:
         count, last = 0, None
         for last in session.propagate(frames):
             count += 1
+            if args.progress and count % args.progress == 0:
+                # the same process's peak so far: the curve of one run
+                print(f'  stream {count:6d} frames  '
+                      f'{count / (time.perf_counter() - start):7.2f} '
+                      f'frames/s  peak RSS so far {peak_rss_mb():8.0f} MB',
+                      file=sys.stderr, flush=True)
         # the size results come back at (the frames', whatever the model ran at)
         shape = None if last is None else list(last.masks.shape[-2:])
     else:
@@ -116,6 +123,10 @@ def main():
                         metavar=('W', 'H'),
                         help='resize frames to this scale (keep ratio) in '
                         'the test pipeline; results stay at --size')
+    parser.add_argument('--progress', type=int, metavar='N',
+                        help='print the stream\'s frames/s and peak RSS so '
+                        'far every N frames (a long run shows its curve and '
+                        'leaves numbers if it is stopped)')
     parser.add_argument('--child-mode', choices=['stream', 'whole'],
                         help=argparse.SUPPRESS)
     parser.add_argument('--child-frames', type=int, help=argparse.SUPPRESS)
@@ -133,10 +144,15 @@ def main():
                 '--overlap', str(args.overlap), '--child-mode', mode,
                 '--child-frames', str(num)] + \
             (['--test-scale', *map(str, args.test_scale)]
-             if args.test_scale else [])
-        out = subprocess.run(cmd, capture_output=True, text=True)
+             if args.test_scale else []) + \
+            (['--progress', str(args.progress)] if args.progress else [])
+        # progress lines (the child's stderr) pass straight through
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
+                             stderr=None if args.progress else
+                             subprocess.PIPE)
         if out.returncode != 0:
-            print(out.stderr[-2000:], file=sys.stderr)
+            if out.stderr:
+                print(out.stderr[-2000:], file=sys.stderr)
             sys.exit(out.returncode)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = rows[-1]
