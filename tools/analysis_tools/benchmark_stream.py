@@ -19,6 +19,23 @@ decoded and their results returned at 720p while the network runs at, e.g.,
 ``--whole-frames N`` runs the whole-video reference on N frames instead of
 the smallest count (whole-video inference of 1,000 720p frames does not fit
 in memory: that is what the session is for).
+
+Every model family: VOS / point-tracking models (TarViS with an object
+encoder) need ``--prompt masks`` (or ``points``): the three shapes' frame-0
+masks, from the code that draws them, go to ``session.add_prompt(0,
+masks=..., obj_ids=[1, 2, 3])``. Referring models (MTTR) need ``--text
+"..."`` (repeatable): ``session.add_prompt(0, text=[...])``, and the
+whole-video reference calls ``inference_video(..., text=...)`` once per
+sentence. Video-TTT models stream frame by frame (``--window`` is their TTT
+window; default: the config's) and have no whole-video reference (the run
+says why), nor have prompted VOS runs (``inference_video`` takes no masks).
+Without a checkpoint, ``--init-weights`` runs the model's own
+``init_weights()`` (seed 0). Each child reports the number of track ids it
+saw. A run that cannot be made prints why, not a traceback.
+
+    python tools/analysis_tools/benchmark_stream.py \\
+        configs/mttr/mttr_swin-t-tiny_1xb4-2000i_toy-ref-youtube-vos.py \\
+        CKPT --frames 1000 10000 --size 48 64 --text "a red square"
 """
 import argparse
 import json
@@ -127,13 +144,18 @@ def _whole_unsupported(model, args) -> Optional[str]:
 def _child_run(args) -> dict:
     import torch
 
-    from mmvidseg.apis import VideoSession, inference_video, init_model
+    from mmvidseg.apis import init_model
     from mmvidseg.apis.ttt_stream import is_ttt_model
-    from mmvidseg.utils.memory import peak_rss_mb
     torch.manual_seed(0)
     model = init_model(args.config, args.checkpoint)
     # Video-TTT takes gradient steps while it streams
-    torch.set_grad_enabled(is_ttt_model(model))
+    with torch.set_grad_enabled(is_ttt_model(model)):
+        return _measure(model, args)
+
+
+def _measure(model, args) -> dict:
+    from mmvidseg.apis import VideoSession, inference_video
+    from mmvidseg.utils.memory import peak_rss_mb
     if args.checkpoint is None and args.init_weights:
         model.init_weights()  # the model's own init, not PyTorch's default
     if args.test_scale:
@@ -162,7 +184,7 @@ def _child_run(args) -> dict:
         for text in (args.text or [None]):  # one sentence per call
             out = inference_video(model, frames, text=text)
             count = len(out)
-            for k, sample in enumerate(out):
+            for sample in out:
                 ids = sample.pred_track_instances.instances_id.tolist()
                 if text is not None:  # referring: the top query is it
                     ids = [args.text.index(text)] if ids else []
@@ -195,7 +217,7 @@ def _report(r: dict) -> str:
              if r.get('result_hw') else ''))
 
 
-def main():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?')
@@ -232,7 +254,11 @@ def main():
     parser.add_argument('--child-mode', choices=['stream', 'whole'],
                         help=argparse.SUPPRESS)
     parser.add_argument('--child-frames', type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser
+
+
+def main():
+    args = build_parser().parse_args()
     if args.child_mode:
         return _child(args)
     runs = [('stream', n) for n in args.frames]
