@@ -172,7 +172,7 @@ def _measure(model, args) -> dict:
         for last in session.propagate(frames):
             tracks.update(last.track_ids.tolist())
             count += 1
-        # the size results come back at (the frames', whatever the model ran at)
+        # results come back at the frames' size, whatever the model ran at
         shape = None if last is None else list(last.masks.shape[-2:])
         row.update(window=session.window, overlap=session.overlap)
     else:
