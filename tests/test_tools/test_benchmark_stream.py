@@ -71,7 +71,8 @@ def test_child_run_returns_results_at_frame_size():
     progress = [line.split() for line in out.stderr.splitlines()
                 if line.startswith('  stream')]
     assert [p[1] for p in progress] == ['3', '6']
-    assert float(progress[-1][-2]) <= row['peak_rss_mb']
+    # (printed rounded to whole MB)
+    assert float(progress[-1][-2]) <= row['peak_rss_mb'] + 0.5
 
 
 # ---------------------------------------------------------------- prompts
