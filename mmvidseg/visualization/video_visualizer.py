@@ -12,10 +12,16 @@ from mmvidseg.structures.video_sample import to_numpy
 
 
 def track_color(track_id: int) -> tuple:
-    """A stable, saturated BGR colour for a track id (same id, same colour)."""
-    rng = np.random.RandomState((int(track_id) * 7919 + 17) % (2**31))
-    hue = rng.randint(0, 180)
-    hsv = np.uint8([[[hue, 200 + rng.randint(0, 56), 230]]])
+    """A stable, saturated BGR colour for a track id (same id, same colour).
+
+    Hues step by the golden ratio of the colour circle, so consecutive ids
+    (the first objects of a video, the sentences of the referring demo) get
+    clearly different colours: any two of ids 0-4 are at least 50 degrees
+    of hue apart.
+    """
+    track_id = int(track_id)
+    hue = int(((track_id * 0.6180339887498949) % 1.0) * 180)  # OpenCV: 0-179
+    hsv = np.uint8([[[hue, 200 + (track_id * 37) % 56, 230]]])
     return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0])
 
 

@@ -17,6 +17,18 @@ def test_track_colour_is_stable_and_distinct():
     assert len({track_color(i) for i in range(20)}) > 15
 
 
+def test_first_track_colours_are_far_apart():
+    # ids 0 and 1 (the first two objects, the referring demo's first two
+    # sentences) were both blue once: hues at least 50 degrees apart now
+    bgr = np.uint8([[track_color(i) for i in range(5)]])
+    hue = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV_FULL)[0, :, 0].astype(int)
+    deg = hue * 360 / 256
+    for i in range(5):
+        for j in range(i + 1, 5):
+            d = abs(deg[i] - deg[j])
+            assert min(d, 360 - d) > 45, (i, j, deg)
+
+
 def test_draw_frame_colours_only_the_mask():
     img = np.zeros((40, 60, 3), np.uint8)
     masks = np.zeros((1, 40, 60), bool)
