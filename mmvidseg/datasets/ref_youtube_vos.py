@@ -24,10 +24,31 @@ from ._referring import ReferringVideoDataset, clean_text
 from .davis import read_davis_png
 
 
+def _toy_hint(path: str) -> str:
+    """How to add the newer toy files where ``path`` is in a toy dataset.
+
+    ``meta_expressions/train_all`` and ``valid_gt/kinds`` came after the
+    first toy generator: a ``data/toy`` written before lacks them, and the
+    generator does not rewrite a dataset whose stamp matches.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    for _ in range(4):
+        parent = osp.dirname(folder)
+        if osp.isfile(osp.join(parent, 'toy_dataset.json')):
+            return (f' ({folder} is in a toy dataset; one generated before '
+                    'meta_expressions/train_all and valid_gt/kinds existed '
+                    'lacks them: add them with python tools/'
+                    'dataset_converters/toy_ref_expressions.py '
+                    f'{osp.join(parent, "ref_youtube_vos")})')
+        folder = parent
+    return ''
+
+
 def load_meta_expressions(path: str) -> Dict[str, dict]:
     """``videos`` of a ``meta_expressions.json`` with its format checked."""
     if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: meta_expressions file not found')
+        raise FileNotFoundError(f'{path}: meta_expressions file not found'
+                                + _toy_hint(path))
     with open(path) as f:
         videos = json.load(f).get('videos')
     if not isinstance(videos, dict):

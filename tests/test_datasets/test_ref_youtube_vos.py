@@ -181,6 +181,22 @@ def test_bad_input_names_file_and_key(tmp_path):
         RefYouTubeVOSDataset(data_root=str(tmp_path), pipeline=[])
 
 
+def test_missing_toy_expression_file_names_the_converter(tmp_path):
+    ann = 'meta_expressions/train_all/meta_expressions.json'
+    _write(tmp_path / 'ref_youtube_vos', {'v0': {1: {0}}})
+    with pytest.raises(FileNotFoundError, match='file not found$'):
+        RefYouTubeVOSDataset(data_root=str(tmp_path / 'ref_youtube_vos'),
+                             ann_file=ann, pipeline=[])
+    # the same folder inside a toy dataset (its stamp one level up): the
+    # message names the tool that adds train_all to an older data/toy
+    (tmp_path / 'toy_dataset.json').write_text('{}')
+    with pytest.raises(FileNotFoundError,
+                       match='train_all.*toy_ref_expressions.py .*'
+                       'ref_youtube_vos'):
+        RefYouTubeVOSDataset(data_root=str(tmp_path / 'ref_youtube_vos'),
+                             ann_file=ann, pipeline=[])
+
+
 def test_ref_davis_layout(tmp_path):
     _write(tmp_path, {'v0': {1: {0, 1, 2}, 2: {1, 2}}})
     shutil.move(tmp_path / 'train', tmp_path / 'valid')
