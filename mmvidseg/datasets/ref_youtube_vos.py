@@ -31,15 +31,15 @@ def _toy_hint(path: str) -> str:
     first toy generator: a ``data/toy`` written before lacks them, and the
     generator does not rewrite a dataset whose stamp matches.
     """
+    from .toy.generate import STAMP_FILE  # error path only
     folder = osp.dirname(osp.abspath(path))
     for _ in range(4):
         parent = osp.dirname(folder)
-        if osp.isfile(osp.join(parent, 'toy_dataset.json')):
+        if osp.isfile(osp.join(parent, STAMP_FILE)):
             return (f' ({folder} is in a toy dataset; one generated before '
                     'meta_expressions/train_all and valid_gt/kinds existed '
                     'lacks them: add them with python tools/'
-                    'dataset_converters/toy_ref_expressions.py '
-                    f'{osp.join(parent, "ref_youtube_vos")})')
+                    f'dataset_converters/toy_ref_expressions.py {folder})')
         folder = parent
     return ''
 
